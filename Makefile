@@ -1,0 +1,55 @@
+# The course's two commands:  `make lab` opens it, `make test` runs every test.
+# Both create .venv on first use, with nothing but Python 3.10+ and make on the machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PY      = $(BIN)/python
+# Extra arguments, e.g. `make lab LAB_ARGS="--port 9999 --no-browser"`.
+LAB_ARGS ?=
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k C01 -x"`.
+PYTEST_ARGS ?=
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: lab test install install-test exercises check-exercises grade clean help
+
+help:
+	@echo "make lab        open the course in JupyterLab"
+	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make grade      grade submissions: make grade SUBMISSIONS='subs/*.ipynb' OUT=grades"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.lab-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[lab]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[lab,test]'
+	touch $@
+
+install: $(VENV)/.lab-installed
+install-test: $(VENV)/.test-installed
+
+lab: install
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_index.ipynb
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+exercises: install
+	$(PY) -m nnlib.release solutions exercises
+
+check-exercises: install
+	$(PY) -m nnlib.release solutions exercises --check
+
+SUBMISSIONS ?= submissions/*.ipynb
+OUT ?= grades
+grade: install
+	$(PY) -m nnlib.grading $(SUBMISSIONS) --out $(OUT)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

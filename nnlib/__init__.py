@@ -1,0 +1,55 @@
+"""nnlib: the small numpy library of the neural-network course.
+
+Read it: every layer's forward and backward pass sit side by side, and the code
+the course teaches is the code that runs.
+
+Public API
+----------
+nnlib.layers       Dense(in_features, out_features, *, bias=True, init="xavier", rng=None, dtype=float64)
+                   (W: (in, out), b: (out,); layer.W is layer.params["W"]);
+                   Identity, Sigmoid, Tanh, ReLU, LeakyReLU. Every layer:
+                   forward(x, training=False) -> y;  backward(grad_out) -> grad_in;
+                   params / grads: dicts of plain numpy arrays with the same keys.
+nnlib.activations  the activation layers, and sigmoid, relu, softmax, log_softmax as functions.
+nnlib.losses       MSE, BinaryCrossEntropy (on logits), CrossEntropy (softmax + CE on logits;
+                   integer labels or one-hot). value = loss.forward(pred, target);
+                   loss.backward() -> d value / d pred. Values are batch means.
+nnlib.optim        SGD(lr), Momentum(lr, beta), Adam(lr, beta1, beta2, eps);
+                   optimizer.step(params, grads) updates in place.
+nnlib.Sequential   forward, backward, parameters(), gradients(), fit(...) -> History,
+                   predict, evaluate, summary.
+nnlib.gradcheck    numerical_gradient, relative_error, check_layer, check_loss, check_model.
+nnlib.data         linear, plane, xor, circles, blobs, moons, spirals (seeded, with noise);
+                   train_test_split, one_hot, standardize, Standardizer.
+nnlib.metrics      accuracy, r2_score.
+nnlib.checks       the self-checks that exercise notebooks call.
+nnlib.plot         matplotlib figures used by the chapters (imported on use).
+nnlib.widgets      ipywidgets helpers used by the chapters (imported on use).
+
+Conventions: arrays are (batch, features); float64 unless a dtype is given;
+randomness only through an explicit seed or numpy Generator (rng=, seed=).
+"""
+from . import activations, data, gradcheck, layers, losses, metrics, optim
+from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .losses import MSE, BinaryCrossEntropy, CrossEntropy
+from .model import History, Sequential, TrainingDivergedWarning
+from .optim import SGD, Adam, Momentum
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "activations", "data", "gradcheck", "layers", "losses", "metrics", "optim",
+    "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU",
+    "MSE", "BinaryCrossEntropy", "CrossEntropy",
+    "SGD", "Momentum", "Adam",
+    "Sequential", "History", "TrainingDivergedWarning",
+]
+
+
+def __getattr__(name):
+    # Modules that import matplotlib / ipywidgets load only when first used,
+    # so `import nnlib` stays fast.
+    if name in ("plot", "widgets", "checks", "release", "grading"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nnlib' has no attribute {name!r}")
