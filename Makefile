@@ -29,7 +29,7 @@ $(VENV)/.lab-installed: pyproject.toml | $(PY)
 
 $(VENV)/.test-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[lab,test]'
-	touch $@
+	touch $@ $(VENV)/.lab-installed
 
 install: $(VENV)/.lab-installed
 install-test: $(VENV)/.test-installed

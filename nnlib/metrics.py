@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "r2_score"]
+__all__ = ["accuracy", "r2_score", "best_linear_accuracy"]
 
 
 def accuracy(output, target):
@@ -36,3 +36,31 @@ def r2_score(pred, target):
     if ss_tot == 0:
         return 1.0 if ss_res == 0 else 0.0
     return float(1.0 - ss_res / ss_tot)
+
+
+def best_linear_accuracy(X, y, n_angles=360):
+    """The best accuracy any straight line can reach on 2-class, 2-D data (a search).
+
+    For each of n_angles directions, project the points on it and try every
+    threshold between two neighbours, with either side as class 1. This is the
+    ceiling for every linear model: if it is low, no training can help.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"best_linear_accuracy: X must have shape (n, 2), got {X.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("best_linear_accuracy: y must hold labels 0 and 1")
+    n = len(y)
+    angles = np.linspace(0, np.pi, n_angles, endpoint=False)
+    directions = np.stack([np.cos(angles), np.sin(angles)])        # (2, n_angles)
+    order = np.argsort(X @ directions, axis=0)                       # sort points along each direction
+    ones_sorted = y[order]                                           # (n, n_angles)
+    # cumulative count of class-1 points at or below each cut (cut 0: none below)
+    below_ones = np.vstack([np.zeros((1, n_angles)), np.cumsum(ones_sorted, axis=0)])
+    below = np.arange(n + 1)[:, None]
+    total_ones = y.sum()
+    # class 1 above the cut: correct = zeros below + ones above
+    correct = (below - below_ones) + (total_ones - below_ones)
+    best = np.maximum(correct, n - correct).max()
+    return float(best / n)

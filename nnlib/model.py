@@ -12,12 +12,14 @@ loss falls below ``stop_at_loss``.
 """
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 
 import numpy as np
 
 from ._validate import as_float_array, as_generator, check_number, check_positive_int
+from .layers import Dense
 from .losses import get_loss
 from .metrics import accuracy
 from .optim import get_optimizer
@@ -65,6 +67,13 @@ class History:
         return f"History({len(self.epoch)} epochs: {last})"
 
 
+def _moved(array, space):
+    """A copy of array in space (a 1-D view with room for exactly its values)."""
+    view = space.reshape(array.shape)
+    view[...] = array
+    return view
+
+
 def _want_progress(verbose):
     if verbose != "auto":
         return bool(verbose)
@@ -94,6 +103,35 @@ class Sequential:
         self.layers = layers
         self.history = None
         self.loss = None
+        self._put_parameters_in_one_array()
+
+    def _put_parameters_in_one_array(self):
+        """Move all parameters into one flat array, and all gradients into another.
+
+        Each layer's params and grads become views into them: the same values and
+        shapes, still plain arrays (``layer.W is layer.params["W"]``). An optimizer
+        then updates the whole model with a few numpy calls per step instead of a
+        few per parameter (see nnlib.optim). Done only when every layer with
+        parameters is a Dense layer holding no other reference to its arrays, all
+        of one dtype; otherwise nothing changes, and training is only slower.
+        """
+        owners = [layer for layer in self.layers if layer.params]
+        arrays = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
+        others = [v for layer in owners for k, v in vars(layer).items() if k not in ("params", "grads")]
+        if (not owners or len(set(map(id, owners))) != len(owners)
+                or not all(isinstance(layer, Dense) and layer.params.keys() == layer.grads.keys() for layer in owners)
+                or len({a.dtype for a in arrays}) != 1
+                or any(v is a for v in others for a in arrays)):
+            return
+        size = sum(p.size for layer in owners for p in layer.params.values())
+        flat_params, flat_grads = np.empty(size, arrays[0].dtype), np.empty(size, arrays[0].dtype)
+        start = 0
+        for layer in owners:
+            for name, p in layer.params.items():
+                stop = start + p.size
+                layer.params[name] = _moved(p, flat_params[start:stop])
+                layer.grads[name] = _moved(layer.grads[name], flat_grads[start:stop])
+                start = stop
 
     # --- the network itself -------------------------------------------------
     def forward(self, x, training=False):
@@ -223,7 +261,7 @@ class Sequential:
                         xb, yb = X[idx], y[idx]
                         out = self.forward(xb, training=True)
                         value = loss.forward(out, yb)
-                        if not np.isfinite(value):
+                        if not math.isfinite(value):
                             self._diverged(history, epoch, start // batch_size + 1, value, optimizer)
                             return history
                         self.backward(loss.backward(), need_input_grad=False)

@@ -1,0 +1,210 @@
+"""Figures the chapters draw again and again (matplotlib, imported on use).
+
+Every function takes an optional ``ax`` to draw into (a new figure otherwise)
+and returns the Axes, so a chapter can lay several side by side.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid, softmax
+
+__all__ = ["draw_network", "decision_boundary", "loss_curve", "scatter", "regression_fit", "loss_surface", "CLASS_COLORS"]
+
+CLASS_COLORS = ["#e8743b", "#1f77b4", "#19a979", "#945ecf", "#ed4a7b", "#13a4b4", "#525df4", "#bf399e"]
+
+
+def _axes(ax, figsize=(5, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def scatter(X, y, ax=None, *, title=None, marker="o", alpha=0.9, s=18, edge="white"):
+    """The points of a 2-D data set coloured by class."""
+    ax = _axes(ax)
+    X, y = np.asarray(X), np.asarray(y)
+    labels = y.reshape(-1).astype(int) if y.ndim <= 1 or y.shape[-1] == 1 else y.argmax(axis=1)
+    for k in np.unique(labels):
+        pts = X[labels == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=s, c=CLASS_COLORS[k % len(CLASS_COLORS)], marker=marker,
+                   edgecolors=edge, linewidths=0.5, alpha=alpha, label=f"class {k}")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _grid(X, resolution, margin=0.25):
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, features=None, show_points=True):
+    """Shade the plane by the model's prediction and draw the data on top.
+
+    model: a Sequential, or any function mapping (n, 2) points to outputs.
+    One output column is read as a logit (shaded by its probability, boundary
+    at 0.5); several columns as class scores (shaded by the predicted class).
+    features: optional function turning the (n, 2) grid into the model's inputs.
+    """
+    from matplotlib.colors import ListedColormap, LinearSegmentedColormap
+
+    ax = _axes(ax)
+    X = np.asarray(X)
+    gx, gy, pts = _grid(X, resolution)
+    inputs = features(pts) if features is not None else pts
+    f = model.predict if hasattr(model, "predict") else model
+    out = np.asarray(f(inputs), dtype=np.float64)
+    if out.ndim == 1 or out.shape[1] == 1:
+        prob = sigmoid(out.reshape(-1)).reshape(gx.shape)
+        cmap = LinearSegmentedColormap.from_list("two", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]])
+        ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap=cmap, alpha=0.6)
+        ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.2)
+    else:
+        k = out.shape[1]
+        cls = out.argmax(axis=1).reshape(gx.shape)
+        conf = softmax(out, axis=1).max(axis=1).reshape(gx.shape)
+        cmap = ListedColormap(CLASS_COLORS[:k])
+        ax.imshow(cls, origin="lower", extent=(gx.min(), gx.max(), gy.min(), gy.max()), cmap=cmap,
+                  vmin=-0.5, vmax=k - 0.5, alpha=0.15 + 0.25 * float(conf.mean()), aspect="auto",
+                  interpolation="nearest")
+        ax.contour(gx, gy, cls, levels=np.arange(k) + 0.5, colors="k", linewidths=0.8)
+    if show_points:
+        scatter(X, y, ax=ax)
+    ax.set_xlim(gx.min(), gx.max())
+    ax.set_ylim(gy.min(), gy.max())
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def loss_curve(history, ax=None, *, keys=None, title="Loss during training", log=False):
+    """Plot per-epoch values from a History (or a dict of lists)."""
+    ax = _axes(ax)
+    hist = getattr(history, "history", history)
+    keys = keys or [k for k in ("loss", "val_loss") if k in hist]
+    for key in keys:
+        values = hist[key]
+        ax.plot(np.arange(1, len(values) + 1), values, label=key.replace("val_", "validation "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss" if all("loss" in k for k in keys) else "value")
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    if len(keys) > 1:
+        ax.legend()
+    return ax
+
+
+def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None, node_colors=None,
+                 layer_names=None, highlight=None):
+    """Draw a network as a graph: a column of circles per layer, a line per weight.
+
+    layer_sizes: e.g. [3, 1] for a linear model with three inputs.
+    weights: optional list of (n_in, n_out) matrices; each line's width and
+    colour then show its weight (blue positive, orange negative).
+    labels: optional list of lists of strings written in the nodes.
+    highlight: optional (layer, node) to ring in red.
+    """
+    ax = _axes(ax, figsize=(1.8 * len(layer_sizes) + 1, 3.2))
+    n_layers = len(layer_sizes)
+    tallest = max(layer_sizes)
+    pos = []
+    for i, n in enumerate(layer_sizes):
+        ys = (np.arange(n) - (n - 1) / 2) * (1.0 if tallest < 8 else 7.0 / tallest)
+        pos.append([(float(i), float(y)) for y in ys[::-1]])
+    wmax = max((np.abs(w).max() for w in weights), default=1.0) if weights else 1.0
+    for i in range(n_layers - 1):
+        for a, (x0, y0) in enumerate(pos[i]):
+            for b, (x1, y1) in enumerate(pos[i + 1]):
+                if weights is not None:
+                    w = float(weights[i][a, b])
+                    color = "#1f77b4" if w >= 0 else "#e8743b"
+                    width = 0.4 + 3.5 * abs(w) / (wmax or 1.0)
+                else:
+                    color, width = "#999999", 1.0
+                ax.plot([x0, x1], [y0, y1], color=color, lw=width, zorder=1)
+    default_colors = ["#9ecae1"] + ["#fdd49e"] * (n_layers - 2) + ["#a1d99b"]
+    colors = node_colors or default_colors
+    for i, layer in enumerate(pos):
+        for j, (x, y) in enumerate(layer):
+            edge = "red" if highlight == (i, j) else "#333333"
+            ax.add_patch(_circle((x, y), 0.22, colors[i % len(colors)], edge, 2.5 if highlight == (i, j) else 1.0))
+            if labels is not None and labels[i] is not None and j < len(labels[i]):
+                ax.text(x, y, labels[i][j], ha="center", va="center", fontsize=9, zorder=3)
+    if layer_names is None:
+        layer_names = ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]
+    low = min(y for layer in pos for _, y in layer)
+    for i, name in enumerate(layer_names):
+        ax.text(i, low - 0.55, name, ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.5, n_layers - 0.5)
+    ax.set_ylim(low - 0.9, -low + 0.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _circle(xy, r, face, edge, lw):
+    from matplotlib.patches import Circle
+
+    return Circle(xy, r, facecolor=face, edgecolor=edge, lw=lw, zorder=2)
+
+
+def regression_fit(X, y, w, b, ax=None, *, title=None, residuals=True):
+    """1-D data with the line y' = w x + b, the residuals as thin segments, MSE in the title."""
+    ax = _axes(ax)
+    x = np.asarray(X).reshape(-1)
+    y = np.asarray(y).reshape(-1)
+    pred = w * x + b
+    if residuals:
+        ax.vlines(x, np.minimum(y, pred), np.maximum(y, pred), color="#d62728", lw=0.6, alpha=0.6)
+    ax.scatter(x, y, s=14, c=CLASS_COLORS[1], label="data")
+    grid = np.linspace(x.min() - 0.1, x.max() + 0.1, 2)
+    ax.plot(grid, w * grid + b, c="k", lw=2, label=f"$\\hat y$ = {w:.2f} x + {b:.2f}")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title or f"MSE = {np.mean((pred - y) ** 2):.3f}")
+    return ax
+
+
+def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, resolution=80,
+                 title="Loss over the two parameters", xlabel="w", ylabel="b", log=True):
+    """Contours of loss_fn(w, b) over a grid; optional path (list of (w, b)) and current point.
+
+    loss_fn must accept arrays of w and b (broadcasting) or is called per grid point.
+    """
+    ax = _axes(ax)
+    ws = np.linspace(*w_range, resolution)
+    bs = np.linspace(*b_range, resolution)
+    gw, gb = np.meshgrid(ws, bs)
+    try:
+        Z = np.asarray(loss_fn(gw, gb), dtype=float)
+        if Z.shape != gw.shape:
+            raise ValueError
+    except (ValueError, TypeError):
+        Z = np.vectorize(loss_fn)(gw, gb)
+    levels = np.geomspace(max(Z.min(), 1e-6), Z.max(), 20) if log else 20
+    cs = ax.contour(gw, gb, Z, levels=levels, cmap="viridis", linewidths=0.8)
+    ax.figure.colorbar(cs, ax=ax, label="loss")
+    if path is not None and len(path):
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], "-o", c="#d62728", ms=3, lw=1.2, label="gradient descent")
+        ax.legend(loc="upper right", fontsize=8)
+    if point is not None:
+        ax.plot([point[0]], [point[1]], "o", c="#d62728", ms=9, mec="k")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return ax

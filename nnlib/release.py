@@ -1,0 +1,180 @@
+"""Make the student version of each exercise notebook from its solution.
+
+    python -m nnlib.release solutions exercises           # (re)generate exercises/
+    python -m nnlib.release solutions exercises --check   # exit 1 if exercises/ is stale
+
+``solutions/NN_name.ipynb`` is the only source. The markers are nbgrader's:
+
+* In a code cell, the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION``
+  become ``# YOUR CODE HERE`` and ``raise NotImplementedError(...)`` at the same
+  indentation. Put them inside a function body, so that the unsolved notebook
+  still runs to the end (its checks then say "not done yet").
+* In a markdown cell the same markers become "YOUR ANSWER HERE".
+* Lines from ``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN TESTS`` are removed.
+* Outputs and execution counts are cleared. Cell ids and the ``nbgrader`` cell
+  metadata are kept, so graders match cells by id and nbgrader can use the files.
+
+Graded cells carry ``metadata.nbgrader = {"grade": true, "grade_id": ..., "points": ...}``;
+cells with an answer carry ``{"solution": true, "grade_id": ...}``. The exercise
+notebook's metadata records its chapter and questions under ``"nnlib"``.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+CHAPTER_RE = re.compile(r"^(\d\d_[a-z0-9_]+|playground)$")
+
+
+class ReleaseError(ValueError):
+    """A solution notebook is malformed (unbalanced markers, missing metadata...)."""
+
+
+def _source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _replace_blocks(text, begin, end, replacement, where):
+    """Replace each begin..end block (marker lines included) with replacement(indent)."""
+    out, inside, indent = [], False, ""
+    for lineno, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if stripped == begin:
+            if inside:
+                raise ReleaseError(f"{where}: line {lineno}: '{begin}' inside another block")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            continue
+        if stripped == end:
+            if not inside:
+                raise ReleaseError(f"{where}: line {lineno}: '{end}' without '{begin}'")
+            inside = False
+            out.extend(replacement(indent))
+            continue
+        if not inside:
+            out.append(line)
+    if inside:
+        raise ReleaseError(f"{where}: '{begin}' is never closed by '{end}'")
+    return "\n".join(out)
+
+
+def release_notebook(nb, chapter, where="notebook"):
+    """Return the student version (a new dict) of the solution notebook nb."""
+    nb = copy.deepcopy(nb)
+    questions, ids = [], set()
+    for i, cell in enumerate(nb.get("cells", [])):
+        cid = cell.get("id")
+        here = f"{where}, cell {i} (id {cid!r})"
+        if not cid:
+            raise ReleaseError(f"{here}: every cell needs an id (nbformat 4.5)")
+        if cid in ids:
+            raise ReleaseError(f"{here}: duplicate cell id")
+        ids.add(cid)
+        text = _source(cell)
+        meta = cell.setdefault("metadata", {}).get("nbgrader", {})
+        has_solution = BEGIN_SOLUTION in text
+        if has_solution and not meta.get("solution"):
+            raise ReleaseError(f"{here}: has '{BEGIN_SOLUTION}' but no metadata nbgrader.solution = true")
+        if meta.get("grade"):
+            if not isinstance(meta.get("points"), (int, float)) or meta["points"] <= 0:
+                raise ReleaseError(f"{here}: graded cell needs positive nbgrader.points")
+            if meta.get("grade_id") != cid:
+                raise ReleaseError(f"{here}: nbgrader.grade_id must equal the cell id")
+            questions.append({"id": cid, "points": meta["points"]})
+        if cell["cell_type"] == "code":
+            text = _replace_blocks(text, BEGIN_HIDDEN, END_HIDDEN, lambda indent: [], here)
+            text = _replace_blocks(
+                text, BEGIN_SOLUTION, END_SOLUTION,
+                lambda indent: [f"{indent}# YOUR CODE HERE",
+                                f'{indent}raise NotImplementedError("replace this line with your code")'],
+                here,
+            )
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        elif cell["cell_type"] == "markdown":
+            text = _replace_blocks(text, BEGIN_SOLUTION, END_SOLUTION, lambda indent: ["YOUR ANSWER HERE"], here)
+        cell["source"] = text.splitlines(keepends=True)   # stored as lines, as Jupyter does
+    if not questions:
+        raise ReleaseError(f"{where}: no graded cell (nbgrader.grade = true)")
+    nb.setdefault("metadata", {})["nnlib"] = {
+        "chapter": chapter,
+        "kind": "exercise",
+        "source": f"solutions/{chapter}.ipynb",
+        "questions": questions,
+        "max_points": sum(q["points"] for q in questions),
+    }
+    return nb
+
+
+def dumps(nb):
+    """Serialise like Jupyter does (indent 1, sorted keys, trailing newline)."""
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def release_all(src_dir, dst_dir, check=False):
+    """Generate dst_dir/X.ipynb from each src_dir/X.ipynb; with check=True, only compare.
+
+    Returns the list of problems (stale or missing files, extra files); empty when in sync.
+    """
+    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
+    problems = []
+    sources = sorted(src_dir.glob("*.ipynb"))
+    if not sources:
+        raise ReleaseError(f"no solution notebooks in {src_dir}")
+    for src in sources:
+        chapter = src.stem
+        if not CHAPTER_RE.match(chapter):
+            raise ReleaseError(f"{src}: name must look like NN_name.ipynb")
+        try:
+            nb = json.loads(src.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ReleaseError(f"{src} is not valid JSON: {exc}") from None
+        text = dumps(release_notebook(nb, chapter, where=str(src)))
+        dst = dst_dir / src.name
+        if check:
+            if not dst.exists():
+                problems.append(f"{dst} is missing")
+            elif dst.read_text(encoding="utf-8") != text:
+                problems.append(f"{dst} differs from what {src} generates")
+        else:
+            dst_dir.mkdir(parents=True, exist_ok=True)
+            if not dst.exists() or dst.read_text(encoding="utf-8") != text:
+                tmp = dst.with_suffix(".ipynb.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(dst)
+    extra = sorted({p.name for p in dst_dir.glob("*.ipynb")} - {p.name for p in sources})
+    problems.extend(f"{dst_dir / name} has no source in {src_dir}" for name in extra)
+    return problems
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m nnlib.release", description=__doc__.split("\n\n")[0])
+    parser.add_argument("solutions", help="folder of solution notebooks (the source)")
+    parser.add_argument("exercises", help="folder for the generated student notebooks")
+    parser.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
+    args = parser.parse_args(argv)
+    try:
+        problems = release_all(args.solutions, args.exercises, check=args.check)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for p in problems:
+        print(p, file=sys.stderr)
+    if args.check:
+        print("exercises are up to date" if not problems else
+              "exercises are stale: run `make exercises`", file=sys.stderr)
+    elif problems:
+        print("(not deleted: remove them by hand if they are obsolete)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
