@@ -35,7 +35,7 @@ install: $(VENV)/.lab-installed
 install-test: $(VENV)/.test-installed
 
 lab: install
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_index.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
 
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)

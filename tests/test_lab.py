@@ -46,6 +46,8 @@ def test_make_lab_serves_the_course(tmp_path):
         assert status == 200, f"JupyterLab did not answer on port {port}:\n{(tmp_path / 'lab.log').read_text()[-3000:]}"
         status, page = _get(f"http://127.0.0.1:{port}/lab")
         assert status == 200 and "JupyterLab" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:   # opens on the index
+            assert r.url.endswith("/lab/tree/notebooks/00_index.ipynb"), r.url
         status, body = _get(f"http://127.0.0.1:{port}/api/contents/notebooks/00_index.ipynb?content=0")
         assert status == 200 and json.loads(body)["name"] == "00_index.ipynb"
     finally:

@@ -22,7 +22,8 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     for extra in project["optional-dependencies"].values():
         declared |= _names(extra)
     conda = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
         m = re.match(r"^\s+- ([A-Za-z0-9_.\-]+)", line)
         if m and m.group(1) not in ("python", "pip", "-e"):
             conda.add(m.group(1).lower())
