@@ -213,7 +213,7 @@ class Sequential:
         return X, y
 
     def fit(self, X, y, *, loss, optimizer, epochs=10, batch_size=32, shuffle=True,
-            validation_data=None, seed=0, stop_at_loss=None, verbose="auto"):
+            validation_data=None, seed=0, stop_at_loss=None, verbose="auto", callbacks=()):
         """Train with mini-batch gradient descent; return a History.
 
         X: (examples, features); y: targets as the loss expects them.
@@ -221,6 +221,10 @@ class Sequential:
         stop_at_loss: stop once an epoch's mean training loss is <= this value.
         seed: shuffles the batches (an int or a numpy Generator).
         verbose: "auto" shows a progress bar in a notebook or terminal; False is quiet.
+        callbacks: objects with any of the methods on_train_begin(model),
+        on_batch_end(model, epoch, batch) (after the update; layer.grads still hold
+        this batch's gradients) and on_epoch_end(model, epoch, logs) (may add
+        entries to logs, which go into the history; may set model.stop_training = True).
         If the loss becomes NaN or inf, training stops with a TrainingDivergedWarning
         and history.diverged is True.
         """
@@ -251,6 +255,11 @@ class Sequential:
             from tqdm.auto import tqdm
             bar = tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
         params, grads = self.parameters(), self.gradients()
+        callbacks = list(callbacks or ())
+        self.stop_training = False
+        for cb in callbacks:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin(self)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for epoch in range(1, epochs + 1):
@@ -266,6 +275,9 @@ class Sequential:
                             return history
                         self.backward(loss.backward(), need_input_grad=False)
                         optimizer.step(params, grads)
+                        for cb in callbacks:
+                            if hasattr(cb, "on_batch_end"):
+                                cb.on_batch_end(self, epoch, start // batch_size)
                         total_loss += value * len(idx)
                         if metric == "r2":
                             total_metric += float(np.sum((yb.reshape(out.shape) - out) ** 2))
@@ -276,6 +288,9 @@ class Sequential:
                     if validation_data is not None:
                         for key, value in self.evaluate(Xv, yv, loss=loss).items():
                             logs["val_" + key] = value
+                    for cb in callbacks:
+                        if hasattr(cb, "on_epoch_end"):
+                            cb.on_epoch_end(self, epoch, logs)
                     history._log(epoch, logs)
                     if bar is not None:
                         bar.update(1)
@@ -285,6 +300,10 @@ class Sequential:
                         history.stop_reason = (
                             f"stopped at epoch {epoch}: loss {logs['loss']:.4g} <= stop_at_loss {stop_at_loss:g}"
                         )
+                        break
+                    if self.stop_training:
+                        history.stopped_epoch = epoch
+                        history.stop_reason = history.stop_reason or f"stopped at epoch {epoch} by a callback"
                         break
         finally:
             if bar is not None:

@@ -130,3 +130,30 @@ def test_summary_counts_parameters():
     model = Sequential([Dense(2, 4), ReLU(), Dense(4, 1)])
     assert model.count_params() == 2 * 4 + 4 + 4 + 1
     assert "17" in model.summary() and "Dense(2 -> 4)" in model.summary()
+
+
+def test_callbacks_see_every_batch_and_epoch_and_can_stop_training():
+    X, y = data.xor(64, seed=0)
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def on_train_begin(self, model):
+            self.calls.append("begin")
+
+        def on_batch_end(self, model, epoch, batch):
+            self.calls.append((epoch, batch, float(np.abs(model.layers[0].grads["W"]).sum())))
+
+        def on_epoch_end(self, model, epoch, logs):
+            logs["grad_seen"] = self.calls[-1][2]
+            if epoch == 3:
+                model.stop_training = True
+
+    rec = Recorder()
+    hist = small_classifier().fit(X, y, loss="bce", optimizer="sgd", epochs=10, batch_size=16, callbacks=[rec],
+                                  verbose=False)
+    assert rec.calls[0] == "begin" and len(rec.calls) == 1 + 3 * 4
+    assert [c[:2] for c in rec.calls[1:5]] == [(1, 0), (1, 1), (1, 2), (1, 3)]
+    assert all(c[2] > 0 for c in rec.calls[1:])
+    assert hist.epoch == [1, 2, 3] and hist.stopped_epoch == 3 and len(hist["grad_seen"]) == 3
