@@ -30,7 +30,7 @@ Conventions: arrays are (batch, features); float64 unless a dtype is given;
 randomness only through an explicit seed or numpy Generator (rng=, seed=).
 """
 from . import activations, data, gradcheck, layers, losses, metrics, optim
-from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import History, Sequential, TrainingDivergedWarning
 from .optim import SGD, Adam, Momentum
@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "activations", "data", "gradcheck", "layers", "losses", "metrics", "optim",
-    "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU",
+    "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "BatchNorm", "Dropout",
     "MSE", "BinaryCrossEntropy", "CrossEntropy",
     "SGD", "Momentum", "Adam",
     "Sequential", "History", "TrainingDivergedWarning",

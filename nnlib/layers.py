@@ -22,8 +22,9 @@ import numpy as np
 from ._layer import Layer
 from ._validate import as_generator, check_dtype, check_positive_int
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh  # noqa: F401  (re-exported)
+from .regularization import BatchNorm, Dropout  # noqa: F401
 
-__all__ = ["Layer", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "init_weights"]
+__all__ = ["Layer", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "BatchNorm", "Dropout", "init_weights"]
 
 INITS = ("xavier", "glorot", "he", "lecun", "normal", "zeros")
 
