@@ -1,0 +1,89 @@
+"""Self-checks for exercise 08, optimizers."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..optim import Adam, Momentum
+from . import check, expect, expect_callable, expect_close
+
+
+def _pair(result, names, fn):
+    expect(isinstance(result, tuple) and len(result) == len(names),
+           f"{fn} should return a tuple ({', '.join(names)}), got {type(result).__name__}"
+           + (f" of length {len(result)}" if isinstance(result, tuple) else "") + ".")
+    return result
+
+
+@check("momentum_step")
+def momentum_step(fn):
+    expect_callable(fn, "momentum_step")
+    rng = np.random.default_rng(801)
+    w = rng.standard_normal(4)
+    v = np.zeros(4)
+    ref_w = w.copy()
+    ref = Momentum(lr=0.1, beta=0.9)
+    for step in range(1, 4):
+        g = rng.standard_normal(4)
+        w, v = _pair(fn(w.copy(), g.copy(), v.copy(), 0.1, 0.9), ("w", "v"), "momentum_step")
+        ref.step([ref_w], [g])
+        expect_close(v, ref.v[0], f"after step {step}, your velocity v")
+        expect_close(w, ref_w, f"after step {step}, your weights w")
+    return "three steps match v <- beta v + g, w <- w - lr v."
+
+
+@check("adam_step")
+def adam_step(fn):
+    expect_callable(fn, "adam_step")
+    rng = np.random.default_rng(802)
+    w = rng.standard_normal(3)
+    m, v = np.zeros(3), np.zeros(3)
+    ref_w = w.copy()
+    ref = Adam(lr=0.01)
+    for t in range(1, 5):
+        g = rng.standard_normal(3) * 10 ** rng.uniform(-2, 2, 3)      # very different scales per entry
+        w, m, v = _pair(fn(w.copy(), g.copy(), m.copy(), v.copy(), t, lr=0.01), ("w", "m", "v"), "adam_step")
+        ref.step([ref_w], [g])
+        expect_close(m, ref.m[0], f"at step t={t}, your first moment m")
+        expect_close(v, ref.v[0], f"at step t={t}, your second moment v")
+        if not np.allclose(w, ref_w, rtol=1e-5, atol=1e-8) and t == 1:
+            expect(False, f"at step t=1 your w differs from Adam's (expected {np.round(ref_w, 5)}, got "
+                          f"{np.round(np.asarray(w), 5)}). At t=1 with bias correction every entry moves by "
+                          f"about lr = 0.01; did you divide m and v by (1 - beta^t)?")
+        expect_close(w, ref_w, f"at step t={t}, your weights w", atol=1e-8, rtol=1e-5)
+    return "four steps match Adam, bias correction included."
+
+
+@check("accumulate")
+def accumulate(fn):
+    expect_callable(fn, "accumulate")
+    rng = np.random.default_rng(803)
+    sizes = [5, 3, 8]
+    grads = [rng.standard_normal((2, 3)) for _ in sizes]
+    got = fn([g.copy() for g in grads], list(sizes))
+    expected = sum(g * s for g, s in zip(grads, sizes)) / sum(sizes)
+    plain_mean = sum(grads) / len(grads)
+    if got is not None and np.shape(got) == expected.shape and np.allclose(got, plain_mean):
+        expect(False, "you averaged the micro-batch gradients equally; micro-batches of different sizes "
+                      f"(here {sizes}) must count in proportion to their size.")
+    expect_close(got, expected, "your accumulated gradient")
+    return "the weighted sum equals the gradient of the whole batch."
+
+
+@check("minibatches")
+def minibatches(fn):
+    expect_callable(fn, "minibatches")
+    for n, size in [(10, 3), (8, 8), (5, 1)]:
+        batches = fn(n, size, np.random.default_rng(804))
+        batches = [np.asarray(b) for b in batches]
+        expect(len(batches) == -(-n // size),
+               f"minibatches({n}, {size}) gave {len(batches)} batches, expected {-(-n // size)}.")
+        lengths = [len(b) for b in batches]
+        expected_lengths = [size] * (n // size) + ([n % size] if n % size else [])
+        expect(lengths == expected_lengths, f"minibatches({n}, {size}) gave batch sizes {lengths}, expected {expected_lengths}.")
+        joined = np.concatenate(batches)
+        expect(sorted(joined.tolist()) == list(range(n)),
+               f"minibatches({n}, {size}) should use every index 0..{n - 1} exactly once, got {sorted(joined.tolist())}.")
+    again = [np.asarray(b) for b in fn(100, 10, np.random.default_rng(805))]
+    expect(not np.array_equal(np.concatenate(again), np.arange(100)),
+           "your batches are in order 0, 1, 2, ...: shuffle with rng.permutation(n) first.")
+    return "every example once per epoch, in shuffled batches of the right sizes."
