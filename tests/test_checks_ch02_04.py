@@ -1,0 +1,96 @@
+"""Self-checks of exercises 2-4: right answers pass, typical wrong ones get a specific message with numbers."""
+import numpy as np
+import pytest
+
+from nnlib.checks import CheckFailed, ch02
+
+
+@pytest.fixture(autouse=True)
+def not_strict(monkeypatch):
+    monkeypatch.delenv("NNLIB_CHECKS_STRICT", raising=False)
+
+
+def relu(z):
+    return np.maximum(z, 0)
+
+
+# --- exercise 2 --------------------------------------------------------------------------
+
+def dense_forward(X, W, b):
+    return X @ W + b
+
+
+def two_layer_forward(X, W1, b1, W2, b2, activation=None):
+    h = X @ W1 + b1
+    if activation is not None:
+        h = activation(h)
+    return h @ W2 + b2
+
+
+def count_parameters(sizes):
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def test_ch02_correct_answers_pass(capsys):
+    assert ch02.dense_forward(dense_forward).passed
+    assert ch02.two_layer_forward(two_layer_forward).passed
+    assert ch02.collapse(lambda W1, b1, W2, b2: (W1 @ W2, b1 @ W2 + b2)).passed
+    assert ch02.count_parameters(count_parameters).passed
+    assert capsys.readouterr().out.count("✅") == 4
+
+
+def test_ch02_not_done_is_reported():
+    def dense_forward(X, W, b):
+        raise NotImplementedError
+    assert ch02.dense_forward(dense_forward).status == "not done"
+
+
+def test_ch02_missing_bias_and_transposed_product():
+    result = ch02.dense_forward(lambda X, W, b: X @ W)
+    assert result.status == "failed" and "bias is missing" in result.message and "case 1" in result.message
+    result = ch02.dense_forward(lambda X, W, b: W.T @ X.T + b[:, None])
+    assert "has shape (3, 1), expected (1, 3)" in result.message and "X @ W" in result.message
+
+
+def test_ch02_activation_in_the_wrong_place():
+    def forgot(X, W1, b1, W2, b2, activation=None):
+        return (X @ W1 + b1) @ W2 + b2
+    assert "same output as without an activation" in ch02.two_layer_forward(forgot).message
+
+    def also_on_output(X, W1, b1, W2, b2, activation=None):
+        out = two_layer_forward(X, W1, b1, W2, b2, activation)
+        return activation(out) if activation is not None else out
+    assert "output went through the activation too" in ch02.two_layer_forward(also_on_output).message
+
+    def bias_outside(X, W1, b1, W2, b2, activation=None):
+        h = X @ W1
+        if activation is not None:
+            h = activation(h)
+        return h @ W2 + b2 + (0 if activation is not None else b1 @ W2)
+    assert "first bias b1 is missing" in ch02.two_layer_forward(bias_outside).message
+
+
+def test_ch02_collapse_with_a_wrong_bias_names_the_fix():
+    result = ch02.collapse(lambda W1, b1, W2, b2: (W1 @ W2, b2))
+    assert result.status == "failed" and "just b2" in result.message and "b1 @ W2 + b2" in result.message
+    result = ch02.collapse(lambda W1, b1, W2, b2: (W1 @ W2, b1 + b2))
+    assert result.status == "failed" and "your b is b1 + b2" in result.message
+    result = ch02.collapse(lambda W1, b1, W2, b2: (W1 @ W2, b1 @ W2 - b2))
+    assert result.status == "failed" and "your b (expected b1 @ W2 + b2) at index 0 is" in result.message
+    result = ch02.collapse(lambda W1, b1, W2, b2: (W2.T @ W1.T, b1 @ W2 + b2))
+    assert result.status == "failed" and "has shape (3, 2), expected (2, 3)" in result.message
+
+
+def test_ch02_parameter_count_hints():
+    result = ch02.count_parameters(lambda s: sum(a * b for a, b in zip(s[:-1], s[1:])))
+    assert "counts the weights only" in result.message and "(1 more), so the total is 4" in result.message
+    result = ch02.count_parameters(lambda s: count_parameters(s) + s[0])
+    assert "input layer has no bias" in result.message
+    result = ch02.count_parameters(lambda s: 5)
+    assert "count_parameters([3, 1]) is 5, expected 4 (3 weights + 1 biases)" in result.message
+
+
+def test_ch02_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("NNLIB_CHECKS_STRICT", "1")
+    with pytest.raises(CheckFailed, match="bias is missing"):
+        ch02.dense_forward(lambda X, W, b: X @ W)
