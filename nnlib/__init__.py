@@ -49,7 +49,7 @@ __all__ = [
 def __getattr__(name):
     # Modules that import matplotlib / ipywidgets load only when first used,
     # so `import nnlib` stays fast.
-    if name in ("plot", "widgets", "checks", "release", "grading"):
+    if name in ("plot", "widgets", "checks", "release", "grading", "autograd"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'nnlib' has no attribute {name!r}")

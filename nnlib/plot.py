@@ -208,3 +208,126 @@ def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, r
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
+
+
+# --- computation graphs of nnlib.autograd Values (chapter 5) ------------------------------------
+
+GRAPH_COLORS = {"input": "#9ecae1", "op": "#fdd49e", "root": "#a1d99b"}
+
+
+def _graph_layout(order):
+    """Column and row of every node: a node one column right of its last child, an input just
+    left of its first use; rows ordered so that edges cross little."""
+    parents = {id(v): [] for v in order}
+    for v in order:
+        for c in v.children:
+            parents[id(c)].append(v)
+    col = {}
+    for v in order:                                   # children come first in topological order
+        col[id(v)] = 1 + max((col[id(c)] for c in v.children), default=-1)
+    for v in order:
+        if not v.children and parents[id(v)]:
+            col[id(v)] = min(col[id(p)] for p in parents[id(v)]) - 1
+    columns = {}
+    for v in order:
+        columns.setdefault(col[id(v)], []).append(v)
+    row = {}
+    for nodes in columns.values():
+        for i, v in enumerate(nodes):
+            row[id(v)] = i - (len(nodes) - 1) / 2
+    for _ in range(6):                                # barycentre sweeps: sort each column by its neighbours
+        for c in sorted(columns):
+            nodes = columns[c]
+            def key(v):
+                near = [row[id(u)] for u in (*v.children, *parents[id(v)])]
+                return sum(near) / len(near) if near else row[id(v)]
+            nodes.sort(key=key)
+            for i, v in enumerate(nodes):
+                row[id(v)] = i - (len(nodes) - 1) / 2
+    return col, row, parents
+
+
+def _number(x):
+    if x is None:
+        return "?"
+    return f"{x:.3f}" if x == 0 or 1e-3 <= abs(x) < 1e4 else f"{x:.2e}"
+
+
+def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=None, local_grads=False,
+               fontsize=8):
+    """Draw the computation graph of an nnlib.autograd Value: a box per Value, an arrow per use.
+
+    Each box shows the Value's label (or the operation that made it), its data and its grad.
+    data, grads: True shows v.data / v.grad, False leaves them out, and a dict {Value: number or None}
+    shows those numbers instead ("?" for None or a Value missing from it), e.g. the state in the
+    middle of a forward or backward pass.
+    highlight: a Value, or a list of them, to ring in red (the node being computed).
+    local_grads: write each arrow's local derivative d(parent)/d(child) beside it.
+    Inputs are blue, operations orange, the root green. Needs only matplotlib (no graphviz).
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    from .autograd import Value, topological_order
+
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph: root must be an nnlib.autograd.Value, got {type(root).__name__}")
+    order = topological_order(root)
+    col, row, _ = _graph_layout(order)
+    n_cols = max(col.values()) - min(col.values()) + 1
+    n_rows = max(sum(1 for v in order if col[id(v)] == c) for c in set(col.values()))
+    width, height = 1.05, 0.42 + 0.14 * ((data is not False) + (grads is not False))
+    dx = 1.8 if local_grads else 1.45
+    ax = _axes(ax, figsize=(dx * n_cols + 0.6, 0.62 * n_rows + 1.0))
+    marked = set()
+    if highlight is not None:
+        marked = {id(v) for v in (highlight if isinstance(highlight, (list, tuple, set)) else [highlight])}
+
+    def pos(v):
+        return (col[id(v)] * dx, -row[id(v)])
+
+    def shown(spec, v, attr):
+        if spec is True:
+            return getattr(v, attr)
+        return spec.get(v) if isinstance(spec, dict) else None
+
+    for v in order:                                   # arrows first, under the boxes
+        x1, y1 = pos(v)
+        for c, local in zip(v.children, v.local_grads):
+            x0, y0 = pos(c)
+            lit = id(v) in marked
+            ax.annotate("", xy=(x1 - width / 2, y1), xytext=(x0 + width / 2, y0), zorder=1,
+                        arrowprops=dict(arrowstyle="-|>", lw=1.6 if lit else 0.8, shrinkA=0, shrinkB=0,
+                                        color="#d62728" if lit else "#777777"))
+            if local_grads:
+                tx, ty = x0 + width / 2 + 0.5 * (x1 - x0 - width), y0 + 0.5 * (y1 - y0)
+                ax.text(tx, ty, _number(local), fontsize=fontsize - 1.5, color="#444444", ha="center",
+                        va="center", zorder=4, bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85))
+    for v in order:
+        x, y = pos(v)
+        kind = "root" if v is root else ("op" if v.children else "input")
+        lit = id(v) in marked
+        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                    boxstyle="round,pad=0.02,rounding_size=0.08", zorder=2,
+                                    facecolor=GRAPH_COLORS[kind], edgecolor="#d62728" if lit else "#333333",
+                                    lw=2.5 if lit else 0.8))
+        name = v.label or v.op or "input"
+        if v.label and v.op:
+            name = f"{v.label} [{v.op}]"
+        lines = [name]
+        if data is not False:
+            lines.append(f"data {_number(shown(data, v, 'data'))}")
+        if grads is not False:
+            lines.append(f"grad {_number(shown(grads, v, 'grad'))}")
+        ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=fontsize, zorder=3,
+                fontweight="bold" if lit else "normal", linespacing=1.15)
+    xs = [pos(v)[0] for v in order]
+    ys = [pos(v)[1] for v in order]
+    ax.set_xlim(min(xs) - width / 2 - 0.1, max(xs) + width / 2 + 0.1)
+    ax.set_ylim(min(ys) - height / 2 - 0.15, max(ys) + height / 2 + 0.15)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+__all__ += ["draw_graph"]
