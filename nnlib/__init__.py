@@ -10,6 +10,10 @@ nnlib.layers       Dense(in_features, out_features, *, bias=True, init="xavier",
                    Identity, Sigmoid, Tanh, ReLU, LeakyReLU. Every layer:
                    forward(x, training=False) -> y;  backward(grad_out) -> grad_in;
                    params / grads: dicts of plain numpy arrays with the same keys.
+nnlib.regularization  BatchNorm(num_features, momentum=0.9, eps=1e-5), Dropout(rate, rng=None)
+                   (also in nnlib.layers): they act differently with training=True.
+nnlib.diagnostics  gradient_norms, activation_stats, dead_units, dead_unit_fraction; Monitor(X_probe),
+                   a fit callback recording them per epoch.
 nnlib.activations  the activation layers, and sigmoid, relu, softmax, log_softmax as functions.
 nnlib.losses       MSE, BinaryCrossEntropy (on logits), CrossEntropy (softmax + CE on logits;
                    integer labels or one-hot). value = loss.forward(pred, target);
@@ -29,7 +33,7 @@ nnlib.widgets      ipywidgets helpers used by the chapters (imported on use).
 Conventions: arrays are (batch, features); float64 unless a dtype is given;
 randomness only through an explicit seed or numpy Generator (rng=, seed=).
 """
-from . import activations, data, gradcheck, layers, losses, metrics, optim
+from . import activations, data, diagnostics, gradcheck, layers, losses, metrics, optim
 from .layers import BatchNorm, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import History, Sequential, TrainingDivergedWarning
@@ -38,7 +42,7 @@ from .optim import SGD, Adam, Momentum
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "data", "gradcheck", "layers", "losses", "metrics", "optim",
+    "activations", "data", "diagnostics", "gradcheck", "layers", "losses", "metrics", "optim",
     "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "BatchNorm", "Dropout",
     "MSE", "BinaryCrossEntropy", "CrossEntropy",
     "SGD", "Momentum", "Adam",

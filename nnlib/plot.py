@@ -331,3 +331,115 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
 
 
 __all__ += ["draw_graph"]
+
+
+# --- training diagnostics (chapter 6): gradient norms, dead units, activations -------------
+
+def layer_gradient_norms(norms, ax=None, *, title="Gradient norm per layer", ylabel=r"$\|\partial L / \partial W\|$"):
+    """Per-layer gradient norms on a log scale, layer 1 (next to the input) on the left.
+
+    norms: one array (one value per Dense layer), or a dict {label: array} to compare
+    several networks. Non-finite values (a diverged run) are left out.
+    """
+    ax = _axes(ax)
+    series = norms if isinstance(norms, dict) else {None: norms}
+    for label, values in series.items():
+        values = np.asarray(values, dtype=float)
+        shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+        ax.plot(np.arange(1, len(values) + 1), shown, "o-", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if any(label is not None for label in series):
+        ax.legend(fontsize=8)
+    return ax
+
+
+def gradient_norm_history(monitor, ax=None, *, title="Gradient norm of each layer during training"):
+    """One line per Dense layer: its mean ||dL/dW|| in each epoch (from a diagnostics.Monitor)."""
+    import matplotlib.pyplot as plt
+
+    ax = _axes(ax)
+    norms = monitor.grad_norms
+    epochs = np.asarray(monitor.epochs)
+    n = norms.shape[1] if norms.ndim == 2 else 0
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(n, 1)))
+    for i in range(n):
+        values = np.where(np.isfinite(norms[:, i]) & (norms[:, i] > 0), norms[:, i], np.nan)
+        ax.plot(epochs, values, color=colors[i], label=f"layer {i + 1}" if i in (0, n - 1) else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"$\|\partial L / \partial W\|$")
+    ax.set_title(title)
+    if n:
+        ax.legend(fontsize=8, title="input side ... output side", title_fontsize=7)
+    return ax
+
+
+def dead_units_curve(monitor, ax=None, *, title="Dead ReLU units"):
+    """The percentage of ReLU units dead on the probe data, epoch by epoch (from a diagnostics.Monitor)."""
+    ax = _axes(ax)
+    dead = monitor.dead_per_layer
+    epochs = np.asarray(monitor.epochs)
+    if dead.ndim == 2 and dead.shape[1]:
+        ax.plot(epochs, 100 * monitor.dead_fraction, "k-", lw=2, label="all ReLU units")
+        if dead.shape[1] > 1:
+            for i in range(dead.shape[1]):
+                ax.plot(epochs, 100 * dead[:, i], lw=0.8, alpha=0.7, label=f"ReLU layer {i + 1}")
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no ReLU layers", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("dead units (%)")
+    ax.set_title(title)
+    return ax
+
+
+def layer_histograms(values, ax=None, *, labels=None, bins=60, value_range=None, title="Values per layer",
+                     xlabel="value"):
+    """Overlaid histograms (as outlines), one per array in values, e.g. one per layer."""
+    import matplotlib.pyplot as plt
+
+    ax = _axes(ax)
+    values = [np.asarray(v, dtype=float).ravel() for v in values]
+    labels = labels or [f"layer {i}" for i in range(1, len(values) + 1)]
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(values), 1)))
+    for v, label, color in zip(values, labels, colors):
+        v = v[np.isfinite(v)]
+        ax.hist(v, bins=bins, range=value_range, histtype="step", density=True, color=color, lw=1.4, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def training_dashboard(monitor, history, axes=None, *, title=None):
+    """Three panels from one run: gradient norm per layer and epoch, dead ReLU units, loss.
+
+    monitor: the diagnostics.Monitor passed to fit; history: what fit returned.
+    A run that diverged says so in the loss panel.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    grad_ax, dead_ax, loss_ax = axes
+    gradient_norm_history(monitor, ax=grad_ax)
+    dead_units_curve(monitor, ax=dead_ax)
+    hist = getattr(history, "history", history)
+    if hist.get("loss"):
+        loss_curve(history, ax=loss_ax, keys=["loss"], title="Training loss", log=True)
+    if getattr(history, "diverged", False):
+        loss_ax.set_title(f"Training loss: became NaN/inf in epoch {history.stopped_epoch}", color="#d62728")
+        loss_ax.set_xlabel("epoch")
+        loss_ax.set_ylabel("loss")
+    if title:
+        grad_ax.figure.suptitle(title)
+    return axes
+
+
+__all__ += ["layer_gradient_norms", "gradient_norm_history", "dead_units_curve", "layer_histograms",
+            "training_dashboard"]
