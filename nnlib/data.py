@@ -15,7 +15,7 @@ from ._validate import as_float_array, as_generator, check_number, check_positiv
 
 __all__ = [
     "linear", "plane", "xor", "circles", "blobs", "moons", "spirals",
-    "train_test_split", "one_hot", "standardize", "Standardizer", "DATASETS",
+    "train_test_split", "k_fold", "one_hot", "standardize", "Standardizer", "DATASETS",
 ]
 
 
@@ -163,6 +163,21 @@ def train_test_split(X, y, *, test_size=0.25, seed=0, stratify=False):
         order = rng.permutation(n)
         test_idx, train_idx = order[:n_test], order[n_test:]
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
+
+
+def k_fold(n, k=5, *, seed=0):
+    """Split range(n) into k folds: a list of k pairs (train_idx, val_idx).
+
+    The indices are shuffled once; each example lands in exactly one validation
+    fold, and fold sizes differ by at most one.
+    """
+    n = check_positive_int(n, "k_fold: n")
+    k = check_positive_int(k, "k_fold: k", minimum=2)
+    if k > n:
+        raise ValueError(f"k_fold: k={k} folds need at least {k} examples, got n={n}")
+    order = as_generator(seed, "k_fold: seed").permutation(n)
+    folds = np.array_split(order, k)
+    return [(np.concatenate(folds[:i] + folds[i + 1:]), folds[i]) for i in range(k)]
 
 
 def one_hot(y, num_classes=None, dtype=np.float64):
