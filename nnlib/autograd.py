@@ -178,6 +178,7 @@ def topological_order(root):
             order.append(node)                         # all its children are already in order
         elif id(node) not in seen:
             seen.add(id(node))
-            stack.append((node, True))                 # come back to it after its children
-            stack.extend((child, False) for child in node.children if id(child) not in seen)
+            stack.append((node, True))                 # come back to it after its children,
+            stack.extend((child, False) for child in reversed(node.children)   # first child first
+                         if id(child) not in seen)
     return order
