@@ -1,0 +1,261 @@
+"""Claims of chapters 6 (training failures) and 7 (dropout), measured with nnlib (see ../shared/CLAIMS.md).
+
+Every number is measured here with fixed seeds; the notebooks show the same runs.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+from nnlib import (SGD, Adam, BatchNorm, BinaryCrossEntropy, Dense, Dropout, ReLU, Sequential, Sigmoid, Tanh,
+                   TrainingDivergedWarning, data)
+from nnlib.diagnostics import dead_unit_fraction, dead_units, dense_layers, gradient_norms, layer_outputs
+
+BCE = BinaryCrossEntropy()
+
+
+def deep_net(activation, init, *, depth=10, width=32, batchnorm=False, n_in=2):
+    """depth Dense layers (depth - 1 hidden ones of `width` units) with `activation` between them.
+
+    With batchnorm=True every hidden Dense layer is followed by BatchNorm (and has no bias:
+    the normalisation would cancel it).
+    """
+    layers, n = [], n_in
+    for i in range(depth - 1):
+        layers.append(Dense(n, width, init=init, bias=not batchnorm, rng=i))
+        if batchnorm:
+            layers.append(BatchNorm(width))
+        layers.append(activation())
+        n = width
+    layers.append(Dense(n, 1, init=init, rng=depth))
+    return Sequential(layers)
+
+
+def circles():
+    return data.circles(300, noise=0.05, seed=0)
+
+
+def train(model, X, y, lr, epochs, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingDivergedWarning)
+        return model.fit(X, y, loss=BCE, optimizer=SGD(lr), epochs=epochs, batch_size=32, verbose=False, **kw)
+
+
+# --- C08: vanishing gradients ----------------------------------------------------------
+
+def test_C08_deep_sigmoid_gradients_vanish_relu_with_he_keeps_them():
+    X, y = circles()
+    sigmoid = gradient_norms(deep_net(Sigmoid, "xavier"), X, y, BCE)
+    relu = gradient_norms(deep_net(ReLU, "he"), X, y, BCE)
+    assert len(sigmoid) == len(relu) == 10
+    assert sigmoid[0] / sigmoid[-1] < 1e-3, sigmoid
+    assert np.all(np.diff(sigmoid) > 0), "the sigmoid net's gradient should shrink layer by layer towards the input"
+    assert 0.1 <= relu[0] / relu[-1] <= 10, relu
+
+
+def test_C08_lower_sigmoid_layers_barely_move_and_relu_reaches_the_target_sooner():
+    X, y = circles()
+    epochs, moved = {}, {}
+    for name, model in [("sigmoid", deep_net(Sigmoid, "xavier")), ("relu", deep_net(ReLU, "he"))]:
+        start = [layer.W.copy() for layer in dense_layers(model)]
+        history = train(model, X, y, lr=0.1, epochs=100, stop_at_loss=0.1)
+        epochs[name] = history.stopped_epoch          # None: never reached the target
+        moved[name] = [np.linalg.norm(layer.W - w) / np.linalg.norm(w) for layer, w in zip(dense_layers(model), start)]
+    assert epochs["relu"] is not None and epochs["relu"] <= 30
+    assert epochs["sigmoid"] is None or epochs["sigmoid"] > 3 * epochs["relu"]
+    # after 100 epochs the sigmoid net's first layer has changed by a tiny fraction of what its last layer did
+    assert moved["sigmoid"][0] < 1e-3 * moved["sigmoid"][-1]
+
+
+# --- C09: exploding gradients ------------------------------------------------------------
+
+def test_C09_large_init_tanh_lower_layer_gradients_explode_batchnorm_fixes_it():
+    """Weights of std 2 (about 11x the Xavier scale here): gradients grow layer by layer towards the input."""
+    X, y = circles()
+    plain = gradient_norms(deep_net(Tanh, 2.0), X, y, BCE)
+    normed_net = deep_net(Tanh, 2.0, batchnorm=True)
+    normed = gradient_norms(normed_net, X, y, BCE)
+    assert plain[0] >= 100 * plain[-1], plain
+    assert 0.1 <= normed[0] / normed[-1] <= 10, normed
+    history = train(normed_net, X, y, lr=0.1, epochs=60)
+    assert not history.diverged and normed_net.evaluate(X, y)["accuracy"] >= 0.95
+
+
+def test_C09_a_lower_learning_rate_does_not_rescue_the_large_init_tanh_net():
+    """Honest part: for this net the trouble is the weights, not the step size."""
+    X, y = circles()
+    for lr in (0.1, 0.01, 0.001):
+        model = deep_net(Tanh, 2.0)
+        train(model, X, y, lr=lr, epochs=40)
+        assert model.evaluate(X, y)["accuracy"] < 0.8, lr
+
+
+def test_C09_large_init_relu_net_diverges_a_lower_learning_rate_or_batchnorm_converge():
+    """Weights of std 0.5 (2x the He scale): every layer's gradient is huge and SGD at 0.1 blows up."""
+    X, y = circles()
+    he = gradient_norms(deep_net(ReLU, "he"), X, y, BCE)
+    big = gradient_norms(deep_net(ReLU, 0.5), X, y, BCE)
+    assert np.all(big >= 100 * he), big / he
+
+    with pytest.warns(TrainingDivergedWarning, match="the loss became (nan|inf)"):
+        diverged = deep_net(ReLU, 0.5).fit(X, y, loss=BCE, optimizer=SGD(0.1), epochs=40, batch_size=32, verbose=False)
+    assert diverged.diverged and diverged.stopped_epoch == 1
+
+    slow = deep_net(ReLU, 0.5)
+    history = train(slow, X, y, lr=0.01, epochs=40)
+    assert not history.diverged and history["loss"][-1] < 0.01 * history["loss"][0]
+    assert slow.evaluate(X, y)["accuracy"] >= 0.99
+
+    normed = deep_net(ReLU, 0.5, batchnorm=True)
+    history = train(normed, X, y, lr=0.1, epochs=40)
+    assert not history.diverged and normed.evaluate(X, y)["accuracy"] >= 0.95
+
+
+# --- C10: dead ReLU units -----------------------------------------------------------------
+
+def moons_relu_net():
+    return Sequential([Dense(2, 32, init="he", rng=0), ReLU(), Dense(32, 32, init="he", rng=1), ReLU(),
+                       Dense(32, 32, init="he", rng=2), ReLU(), Dense(32, 1, rng=9)])
+
+
+def test_C10_a_too_high_learning_rate_kills_relu_units_and_their_gradient_is_exactly_zero():
+    X, y = data.moons(300, noise=0.1, seed=0)
+    model = moons_relu_net()
+    history = train(model, X, y, lr=3.0, epochs=30)
+    assert not history.diverged
+    dead = dead_units(model, X)
+    assert dead_unit_fraction(model, X) >= 0.3
+    # one gradient step on the whole data set: every dead unit's weights and bias get exactly 0
+    BCE.forward(model.forward(X, training=True), y)
+    model.backward(BCE.backward())
+    for layer, d in zip(dense_layers(model), dead):
+        assert d.any()
+        assert np.all(layer.grads["W"][:, d] == 0) and np.all(layer.grads["b"][d] == 0)
+
+
+def test_C10_a_lower_learning_rate_keeps_them_alive():
+    X, y = data.moons(300, noise=0.1, seed=0)
+    model = moons_relu_net()
+    train(model, X, y, lr=0.1, epochs=30)
+    assert dead_unit_fraction(model, X) <= 0.1
+    assert model.evaluate(X, y)["accuracy"] >= 0.9
+
+
+def test_C10_dead_first_layer_units_stay_dead_at_any_later_learning_rate():
+    X, y = data.moons(300, noise=0.1, seed=0)
+    model = moons_relu_net()
+    train(model, X, y, lr=3.0, epochs=30)
+    first = dead_units(model, X)[0].copy()
+    W, b = model.layers[0].W[:, first].copy(), model.layers[0].b[first].copy()
+    train(model, X, y, lr=0.1, epochs=20)
+    assert first.any() and np.all(dead_units(model, X)[0][first])
+    assert np.array_equal(model.layers[0].W[:, first], W) and np.array_equal(model.layers[0].b[first], b)
+
+
+# --- C11: dropout ---------------------------------------------------------------------------
+
+def dropout_net(rate, width=64):
+    return Sequential([Dense(2, width, init="he", rng=0), ReLU(), Dropout(rate, rng=100),
+                       Dense(width, width, init="he", rng=1), ReLU(), Dropout(rate, rng=200),
+                       Dense(width, 1, rng=2)])
+
+
+def small_noisy_moons():
+    return data.moons(60, noise=0.35, seed=1), data.moons(1000, noise=0.35, seed=2)
+
+
+def fit_dropout(rate):
+    (X, y), (Xt, yt) = small_noisy_moons()
+    model = dropout_net(rate)
+    model.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=300, batch_size=None, verbose=False)
+    return model, model.evaluate(X, y)["accuracy"], model.evaluate(Xt, yt)["accuracy"]
+
+
+def test_C11_rate_0_is_the_identity():
+    (X, y), _ = small_noisy_moons()
+    x = np.random.default_rng(0).standard_normal((10, 4))
+    assert np.array_equal(Dropout(0.0).forward(x, training=True), x)
+    with_layer, _, _ = fit_dropout(0.0)
+    without = Sequential([Dense(2, 64, init="he", rng=0), ReLU(), Dense(64, 64, init="he", rng=1), ReLU(),
+                          Dense(64, 1, rng=2)])
+    without.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=300, batch_size=None, verbose=False)
+    assert all(np.array_equal(a, b) for a, b in zip(with_layer.parameters(), without.parameters()))
+
+
+def test_C11_rate_1_learns_nothing():
+    (X, y), _ = small_noisy_moons()
+    model = dropout_net(1.0)
+    start = [p.copy() for p in model.parameters()]
+    history = model.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=100, batch_size=None, verbose=False)
+    *weights, out_bias = model.parameters()
+    assert all(np.array_equal(a, b) for a, b in zip(start[:-1], weights)), "only the output bias may change"
+    train_mode = model.forward(X, training=True)
+    assert np.ptp(train_mode) == 0                       # the same output for every example
+    p = y.mean()
+    best_constant = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    assert history["loss"][-1] >= best_constant - 1e-9   # no better than guessing the class frequency
+
+
+def test_C11_an_intermediate_rate_shrinks_the_train_test_gap():
+    _, train0, test0 = fit_dropout(0.0)
+    _, train5, test5 = fit_dropout(0.5)
+    assert train0 - test0 >= 0.15                        # no dropout: overfits the 60 noisy points
+    assert (train5 - test5) <= (train0 - test0) - 0.05
+    assert test5 > test0
+
+
+def test_C11_no_dropout_at_inference():
+    model, _, _ = fit_dropout(0.5)
+    (X, _), _ = small_noisy_moons()
+    no_dropout = Sequential([layer for layer in model.layers if not isinstance(layer, Dropout)])
+    assert np.array_equal(model.predict(X), model.predict(X))
+    assert np.array_equal(model.predict(X), no_dropout.predict(X))
+    assert not np.array_equal(model.forward(X, training=True), model.predict(X))
+
+
+def test_C11_inverted_scaling_keeps_the_expected_activation():
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (5, 4))
+    for rate in (0.2, 0.5, 0.8):
+        layer = Dropout(rate, rng=1)
+        outs = np.array([layer.forward(x, training=True) for _ in range(20000)])
+        assert np.allclose(outs.mean(axis=0), x, rtol=0.05), rate
+        assert np.isclose(np.mean(outs == 0), rate, atol=0.01)
+        # without the 1 / (1 - rate) scaling the mean would drop to (1 - rate) x
+        assert not np.allclose((outs * (1 - rate)).mean(axis=0), x, rtol=0.05)
+
+
+# --- C21: batch normalization keeps each layer's input normalised ----------------------------
+
+def test_C21_batchnorm_normalises_each_feature_in_training():
+    X, y = circles()
+    model = deep_net(Tanh, 2.0, batchnorm=True)
+    train(model, X, y, lr=0.1, epochs=5)
+    batch = X[:64]
+    outs = layer_outputs(model, batch, training=True)
+    checked = 0
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, BatchNorm):
+            raw = outs[i - 1]                             # what the layer receives
+            x_hat = (outs[i] - layer.beta) / layer.gamma  # undo the learned scale and shift
+            assert np.allclose(x_hat.mean(axis=0), 0, atol=1e-8)
+            assert np.allclose(x_hat.var(axis=0), 1, atol=1e-3)
+            if i > 1:                                     # behind a tanh layer, weights of std 2 spread it wide
+                assert raw.std() > 3
+            checked += 1
+    assert checked == 9
+
+
+def test_C21_batchnorm_uses_running_statistics_at_inference():
+    X, y = circles()
+    model = deep_net(Tanh, 2.0, batchnorm=True)
+    train(model, X, y, lr=0.1, epochs=20)
+    bn = model.layers[1]
+    inputs = layer_outputs(model, X)[0]                   # what the first BatchNorm sees
+    # the running averages track the statistics of the data the layer sees
+    assert np.allclose(bn.running_mean, inputs.mean(axis=0), atol=0.1 * inputs.std())
+    assert np.allclose(bn.running_var, inputs.var(axis=0), rtol=0.3)
+    # inference normalises with them: one example alone gets the same output as in a batch
+    expected = (inputs - bn.running_mean) / np.sqrt(bn.running_var + bn.eps) * bn.gamma + bn.beta
+    assert np.allclose(layer_outputs(model, X)[1], expected)
+    assert np.allclose(model.predict(X[:1]), model.predict(X)[:1])
+    assert not np.allclose(model.forward(X[:1], training=True), model.predict(X[:1]))
