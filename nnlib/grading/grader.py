@@ -1,0 +1,442 @@
+"""Grade one submission: the instructor's notebook, the student's answer cells, a fresh kernel.
+
+    python -m nnlib.grading.grader JOB.json     # used by ``python -m nnlib.grading``
+
+How one submission is graded (see docs/instructors.md for the why):
+
+1. The chapter comes from the submission's ``metadata.nnlib.chapter`` (written by
+   ``nnlib.release``); the source is ``solutions/<chapter>.ipynb``.
+2. The graded notebook is the solution notebook with only the **answer cells**
+   (``nbgrader.solution = true``) replaced by the submission's cells of the same id.
+   A missing answer cell counts as unsolved (the exercise's stub); the submission's
+   other cells (its copies of the checks, cells it added) are not used.
+3. The instructor's setup cells and the student's answer cells run in order in a
+   fresh kernel, each within the time limit. The check cells (with their hidden
+   tests) run in this process instead, where the names the answer cells define are
+   handles on the kernel's objects (:mod:`nnlib.grading.remote`). A check cell that
+   runs to its end earns its points.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import release
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MEMORY_MB = 4096
+
+
+class SubmissionError(ValueError):
+    """The submission cannot be graded at all (not a notebook, unknown chapter...)."""
+
+
+# --- reading the files ---------------------------------------------------------------
+
+def _source(cell):
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def load_notebook(path):
+    """The notebook at path as a dict; SubmissionError says why it is not one."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        nb = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SubmissionError("not a notebook: the file is not text (UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"not a notebook: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise SubmissionError("not a notebook: JSON without a list of cells")
+    if not all(isinstance(c, dict) for c in nb["cells"]):
+        raise SubmissionError("not a notebook: a cell is not a JSON object")
+    if nb.get("nbformat", 4) != 4:
+        raise SubmissionError(f"notebook format {nb.get('nbformat')} is not supported: open and save it in Jupyter")
+    return nb
+
+
+def find_chapter(nb, solutions_dir):
+    """(chapter, note): from metadata.nnlib.chapter, else from the answer cells' ids."""
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    nnlib_meta = meta.get("nnlib") if isinstance(meta.get("nnlib"), dict) else {}
+    chapter = nnlib_meta.get("chapter")
+    if chapter is None:
+        return _chapter_from_ids(nb, solutions_dir)
+    if not isinstance(chapter, str) or not release.CHAPTER_RE.match(chapter):
+        raise SubmissionError(f"unknown chapter {chapter!r} in the notebook's metadata")
+    if not (Path(solutions_dir) / f"{chapter}.ipynb").exists():
+        raise SubmissionError(f"unknown chapter {chapter!r}: there is no {Path(solutions_dir) / (chapter + '.ipynb')}")
+    return chapter, ""
+
+
+def _chapter_from_ids(nb, solutions_dir):
+    """A notebook without nnlib metadata (a solution, or cells copied into a new notebook)."""
+    ids = {c.get("id") for c in nb["cells"]} | {_nbgrader(c).get("grade_id") for c in nb["cells"]}
+    best, best_count = None, 0
+    for path in sorted(Path(solutions_dir).glob("*.ipynb")):
+        try:
+            sol = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        answers = {c.get("id") for c in sol.get("cells", []) if _nbgrader(c).get("solution")}
+        if len(answers & ids) > best_count:
+            best, best_count = path.stem, len(answers & ids)
+    if best is None:
+        raise SubmissionError("not an exercise notebook: no metadata.nnlib.chapter and no answer cell of "
+                              "any chapter (was it made from exercises/, or is it a chapter notebook?)")
+    return best, f"the notebook's metadata names no chapter: graded as {best}, whose answer cells it has."
+
+
+# --- the plan: which code runs where ---------------------------------------------------
+
+@dataclass
+class Step:
+    kind: str                 # "setup" (kernel + checker), "answer" (kernel), "check" (checker)
+    cell_id: str
+    source: str
+    question: str | None = None
+    names: tuple = ()         # answer: names the solution's cell defines (looked up in the kernel)
+    imports: str = ""         # answer: the solution's import lines (run in the checker too)
+
+
+@dataclass
+class Plan:
+    chapter: str
+    steps: list
+    questions: list           # {"id", "points", "manual"}
+    notes: list = field(default_factory=list)
+    error: str = ""
+
+
+def _nbgrader(cell):
+    meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    nbg = meta.get("nbgrader")
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def answer_names(source):
+    """(names the code binds at top level, its import statements as code)."""
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return (), ""
+    names, imports = [], []
+
+    def visit(node):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(ast.unparse(node))
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for stmt in tree.body:
+        visit(stmt)
+    return tuple(dict.fromkeys(names)), "\n".join(imports)
+
+
+def _python(source):
+    """IPython syntax (%magics, !shell) as plain Python."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return source
+
+
+def build_plan(solution, submission, chapter):
+    """Steps from the solution notebook, answer cells taken from the submission by cell id."""
+    stubs = {c["id"]: _source(c) for c in release.release_notebook(solution, chapter)["cells"]}
+    by_id, by_grade_id = {}, {}
+    for cell in submission["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        if isinstance(cell.get("id"), str):
+            by_id.setdefault(cell["id"], cell)
+        gid = _nbgrader(cell).get("grade_id")
+        if isinstance(gid, str):
+            by_grade_id.setdefault(gid, cell)
+    steps, questions, pending, notes = [], [], [], []
+    answers = matched = 0
+    solution_ids = {c.get("id") for c in solution["cells"]}
+    for cell in solution["cells"]:
+        nbg, cid, src = _nbgrader(cell), cell.get("id"), _source(cell)
+        if nbg.get("grade") and (cell.get("cell_type") != "code" or nbg.get("solution")):
+            questions.append({"id": cid, "points": nbg.get("points", 0), "manual": True})
+            continue
+        if cell.get("cell_type") != "code":
+            continue
+        if nbg.get("solution"):
+            answers += 1
+            mine = by_id.get(cid) or by_grade_id.get(cid)
+            if mine is None:
+                notes.append(f"answer cell `{cid}` is not in your notebook: graded as not done.")
+                code = stubs[cid]
+            else:
+                matched += 1
+                code = _source(mine)
+            names, imports = answer_names(src)
+            pending.append(Step("answer", cid, code, names=names, imports=imports))
+        elif nbg.get("grade"):
+            for step in pending:
+                step.question = cid
+            steps.extend(pending)
+            pending = []
+            steps.append(Step("check", cid, src, question=cid))
+            questions.append({"id": cid, "points": nbg.get("points", 0), "manual": False})
+        else:
+            steps.extend(pending)
+            pending = []
+            steps.append(Step("setup", cid, src))
+    steps.extend(pending)
+    extra = [c for c in submission["cells"] if c.get("cell_type") == "code" and _source(c).strip()
+             and c.get("id") not in solution_ids and _nbgrader(c).get("grade_id") not in solution_ids]
+    if extra:
+        notes.append(f"{len(extra)} code cell(s) you added were not run: only the answer cells are graded, "
+                     "so put all your code in them.")
+    plan = Plan(chapter, steps, questions, notes)
+    if answers and not matched:
+        plan.error = (f"none of the {answers} answer cells of {chapter} is in this notebook "
+                      "(cells are matched by id): is it the right file?")
+    return plan
+
+
+# --- running it ----------------------------------------------------------------------------
+
+class _Alarm:
+    """A backstop for the checker's own code: raise CellTimeout after seconds (main thread only)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def _fire(self, signum, frame):
+        from .kernel import CellTimeout
+        raise CellTimeout(self.seconds)
+
+    def __enter__(self):
+        if self.active:
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+
+
+def _failing_line(exc, filename, source):
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename:
+            lines = source.splitlines()
+            line = lines[frame.lineno - 1].strip() if 0 < frame.lineno <= len(lines) else ""
+            return frame.lineno, line
+    return None, ""
+
+
+def _run_checker(ns, step, channel, timeout):
+    """Run instructor code in the checker; return (printed text, exception or None)."""
+    from .kernel import GradingInterrupt
+    out = io.StringIO()
+    filename = f"<cell {step.cell_id}>"
+    channel.deadline = time.monotonic() + timeout
+    try:
+        code = compile(_python(step.source), filename, "exec")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), _Alarm(timeout + 10):
+            exec(code, ns)
+        exc = None
+    except GradingInterrupt as e:
+        exc = e
+    except Exception as e:   # noqa: BLE001 - every failure of the check code is a verdict
+        exc = e
+    finally:
+        channel.deadline = None
+    return out.getvalue(), exc, filename
+
+
+def _verdict(step, printed, exc, filename, timeout, ns):
+    from ..checks import CheckFailed
+    from .kernel import CellTimeout, KernelDied
+    printed = printed.strip()
+    if len(printed) > 3000:
+        printed = printed[:3000] + " ..."
+    if exc is None:
+        return "passed", printed or "passed."
+    if isinstance(exc, CellTimeout):
+        return "timed out", (printed + "\n" if printed else "") + \
+            f"timed out after {timeout:g} s: your code was still running (an endless loop?)."
+    if isinstance(exc, KernelDied):
+        return "kernel died", exc.reason
+    if isinstance(exc, CheckFailed):
+        text = printed or str(exc)
+        return ("not done" if "⏳" in text else "failed"), text
+    if isinstance(exc, NotImplementedError):
+        return "not done", (printed + "\n" if printed else "") + "not done yet: `raise NotImplementedError` is still there."
+    undefined = re.match(r"name '(\w+)' is not defined", str(exc)) if isinstance(exc, NameError) else None
+    if undefined and undefined.group(1) in ns.remote:
+        return "failed", (printed + "\n" if printed else "") + \
+            f"`{undefined.group(1)}` is not defined: your answer cell did not define it."
+    lineno, line = _failing_line(exc, filename, step.source)
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    where = f" at line {lineno} of the check: `{line}`" if lineno else ""
+    if isinstance(exc, AssertionError):
+        lead = "the visible check passed, but a hidden test failed" if "✅" in printed else "a test failed"
+        text = f"{lead}{where}" + (f": {exc}" if str(exc) else ".")
+    else:
+        text = f"the check stopped with {what}{where}"
+    return "failed", (printed + "\n" if printed else "") + text
+
+
+def grade(path, solutions_dir, *, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB):
+    """Grade the submission at path; return a dict (see report.py for how it is written).
+
+    {"chapter", "questions": [{"id", "points", "max", "status", "message", "notes"}],
+     "total", "max", "error", "notes", "seconds"}
+    """
+    start = time.monotonic()
+    result = {"chapter": "", "questions": [], "total": 0, "max": "", "error": "", "notes": [], "seconds": 0.0}
+    try:
+        nb = load_notebook(path)
+        chapter, chapter_note = find_chapter(nb, solutions_dir)
+        result["chapter"] = chapter
+        solution = json.loads((Path(solutions_dir) / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+        plan = build_plan(solution, nb, chapter)
+    except SubmissionError as exc:
+        result["error"] = str(exc)
+        result["seconds"] = round(time.monotonic() - start, 2)
+        return result
+    result["error"], result["notes"] = plan.error, [n for n in [chapter_note] + plan.notes if n]
+    questions = {q["id"]: {"id": q["id"], "points": 0, "max": q["points"],
+                           "status": "manual" if q["manual"] else "not graded", "message": "", "notes": []}
+                 for q in plan.questions}
+    for q in questions.values():
+        if q["status"] == "manual":
+            q["points"], q["message"] = "", "graded by hand."
+    run_plan(plan, questions, result, timeout=timeout, memory_mb=memory_mb)
+    auto = [q for q in questions.values() if q["status"] != "manual"]
+    result["questions"] = list(questions.values())
+    result["total"] = _num(sum(q["points"] for q in auto))
+    result["max"] = _num(sum(q["max"] for q in auto))
+    result["seconds"] = round(time.monotonic() - start, 2)
+    return result
+
+
+def _num(x):
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def run_plan(plan, questions, result, *, timeout, memory_mb):
+    from .agent import MIME
+    from .kernel import CellTimeout, KernelDied, KernelSession
+    from .remote import Channel, CheckerNamespace, fake_get_ipython
+
+    os.environ["NNLIB_CHECKS_STRICT"] = "1"     # in this process: a failing check raises
+    lost = ""
+    with tempfile.TemporaryDirectory(prefix="nnlib-grading-") as cwd:
+        session = KernelSession(cwd, memory_mb=memory_mb, mime=MIME)
+        session.replay_timeout = timeout
+        try:
+            session.start()
+        except KernelDied as exc:
+            lost = f"the kernel did not start: {exc.reason}"
+        channel = Channel(session, timeout)
+        ns = CheckerNamespace(channel)
+        ns["get_ipython"] = fake_get_ipython
+        ns["__name__"] = "__main__"
+        try:
+            for step in plan.steps:
+                q = questions.get(step.question) if step.question else None
+                if lost:
+                    if q is not None and q["status"] == "not graded":
+                        q.update(status="kernel died", message=lost)
+                    continue
+                if step.kind in ("setup", "answer"):
+                    try:
+                        run = session.execute(step.source, timeout)
+                        if run.status == "error":
+                            where = f"your answer cell `{step.cell_id}`" if step.kind == "answer" else f"setup cell `{step.cell_id}`"
+                            note = f"{where} raised {run.error}"
+                            (q["notes"] if q is not None else result["notes"]).append(note)
+                    except CellTimeout:
+                        note = f"your answer cell `{step.cell_id}` timed out after {timeout:g} s (an endless loop?)."
+                        if q is not None:
+                            q.update(status="timed out", message=note)
+                        else:
+                            result["notes"].append(note)
+                    except KernelDied as exc:
+                        lost = f"{exc.reason}, while running {'your answer cell' if step.kind == 'answer' else 'cell'} `{step.cell_id}`."
+                        if q is not None:
+                            q.update(status="kernel died", message=lost)
+                        continue
+                if step.kind == "answer":
+                    for name in step.names:
+                        ns.pop(name, None)
+                        ns.remote.add(name)
+                    if step.imports:
+                        _run_checker(ns, Step("setup", step.cell_id, step.imports), channel, timeout)
+                elif step.kind == "setup":
+                    printed, exc, _ = _run_checker(ns, step, channel, timeout)
+                    if isinstance(exc, KernelDied):
+                        lost = f"{exc.reason}, while running cell `{step.cell_id}`."
+                elif step.kind == "check":
+                    if q["status"] == "timed out":      # its answer cell already timed out
+                        continue
+                    printed, exc, filename = _run_checker(ns, step, channel, timeout)
+                    status, message = _verdict(step, printed, exc, filename, timeout, ns)
+                    q.update(status=status, message=message, points=q["max"] if status == "passed" else 0)
+                    if isinstance(exc, KernelDied):
+                        lost = f"{exc.reason}, while checking `{step.cell_id}`."
+                        q["message"] = lost
+        finally:
+            if session.restarts:
+                result["notes"].append(f"the kernel was restarted {session.restarts} time(s) after a timeout "
+                                       "(Ctrl-C did not stop your code); the cells before were run again.")
+            session.shutdown()
+    if lost and not result["error"]:
+        result["error"] = lost
+
+
+# --- the worker process ------------------------------------------------------------------
+
+def worker(job_path):
+    """Grade the job described in job_path (JSON) and write its result file atomically."""
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    try:
+        result = grade(job["path"], job["solutions"], timeout=job["timeout"], memory_mb=job["memory_mb"])
+    except Exception as exc:   # noqa: BLE001 - a grader bug must still give a row
+        result = {"chapter": "", "questions": [], "total": 0, "max": "", "notes": [], "seconds": 0.0,
+                  "error": f"grader error: {type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc()}
+    out = Path(job["result"])
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, out)
+
+
+if __name__ == "__main__":
+    worker(sys.argv[1])
