@@ -170,7 +170,8 @@ def main(argv=None):
         bar = None
         if todo and not args.no_progress:
             from tqdm import tqdm
-            bar = tqdm(total=len(todo), unit="notebook", file=sys.stderr, dynamic_ncols=True)
+            bar = tqdm(total=len(todo), unit="notebook", file=sys.stderr, dynamic_ncols=True,
+                       disable=None)   # None: only on a terminal
         pool = ThreadPoolExecutor(max_workers=args.jobs)
         try:
             futures = {pool.submit(workers.run, i, f): (f, digest) for i, (f, digest) in enumerate(todo)}

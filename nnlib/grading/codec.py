@@ -270,7 +270,8 @@ def decode(data, ref=None, cb=None, unpickle=False, depth=0):
         except (AttributeError, ImportError):
             raise BadData("no such class") from None
         _need(isinstance(cls, type) and not issubclass(cls, BaseException), "not a class")
-        state = decode(data.get("state"), ref, cb, unpickle, depth + 1)
+        # Only data inside (no handles, no callbacks): nnlib's own methods then work on numbers.
+        state = decode(data.get("state"), None, None, unpickle, depth + 1)
         _need(type(state) is dict and all(type(k) is str for k in state), "bad object state")
         obj = cls.__new__(cls)
         obj.__dict__.update(state)

@@ -1,0 +1,346 @@
+"""The grader: every case of tests/fixtures/grading_cases.py graded as stated, and its parts.
+
+The chapter-01 cases are graded once, through the command line, with -j 2 (module-scoped
+fixture `graded`); the tests then read grades.csv and the feedback files.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from fixtures import grading_cases
+from nnlib import release
+from nnlib.grading import codec, grader, report
+
+TIMEOUT = "5"    # seconds per cell: the endless loops cost this much
+
+
+def run_cli(*args, cwd=None):
+    cmd = [sys.executable, "-m", "nnlib.grading", *map(str, args), "--no-progress"]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT, timeout=900)
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, {row["submission"]: row for row in reader}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("grades")
+    expected = grading_cases.write_cases(subs)
+    start = time.monotonic()
+    proc = run_cli(*sorted(subs.glob("*.ipynb")), "--out", out, "-j", "2", "--timeout", TIMEOUT)
+    seconds = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr
+    header, rows = read_csv(out / "grades.csv")
+    return {"subs": subs, "out": out, "expected": expected, "header": header, "rows": rows,
+            "stdout": proc.stdout, "seconds": seconds}
+
+
+CASES = list(grading_cases.cases())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_case_is_graded_as_stated(graded, name):
+    row, expected = graded["rows"][name], graded["expected"][name]
+    if expected is None:
+        assert row["error"], f"{name} should have an error"
+        assert row["total"] == "0"
+        return
+    got = {q: int(row[q]) for q in expected}
+    assert got == expected, f"{name}: {row}"
+    assert int(row["total"]) == sum(expected.values())
+    assert int(row["max"]) == json.loads(grading_cases.EXERCISE.read_text())["metadata"]["nnlib"]["max_points"]
+
+
+def test_grades_csv_has_the_stated_columns(graded):
+    questions = [q["id"] for q in json.loads(grading_cases.EXERCISE.read_text())["metadata"]["nnlib"]["questions"]]
+    assert graded["header"] == ["submission", "chapter", *questions, "total", "max", "error"]
+    assert set(graded["rows"]) == set(CASES)
+    assert graded["rows"]["solved.ipynb"]["chapter"] == grading_cases.CHAPTER
+    assert graded["rows"]["solved.ipynb"]["error"] == ""
+
+
+def test_errors_say_what_is_wrong(graded):
+    rows = graded["rows"]
+    assert "invalid JSON" in rows["not_json.ipynb"]["error"]
+    assert "not a notebook" in rows["not_a_notebook.ipynb"]["error"]
+    assert "99_no_such_chapter" in rows["wrong_chapter.ipynb"]["error"]
+    assert "not an exercise notebook" in rows["chapter_notebook_not_exercise.ipynb"]["error"]
+    assert "exited with code 3" in rows["os_exit.ipynb"]["error"]
+    assert rows["sys_exit.ipynb"]["error"] == "", "sys.exit does not kill the kernel"
+
+
+def feedback(graded, name):
+    return (graded["out"] / "feedback" / name.replace(".ipynb", ".md")).read_text(encoding="utf-8")
+
+
+def test_feedback_gives_each_question_its_points_and_the_checks_message(graded):
+    text = feedback(graded, "partly_solved.ipynb")
+    assert "**4 / 10 points**" in text
+    assert "## predict: 2 / 2 (passed)" in text and "✅ predict:" in text
+    assert "## mse_gradients: 0 / 3 (failed)" in text and "❌ mse_gradients: mse_gradients should return a pair" in text
+    assert "## fit_linear: 0 / 3 (not done)" in text and "⏳ fit_linear: not done yet" in text
+
+
+def test_feedback_explains_timeouts_exits_and_dead_kernels(graded):
+    assert f"timed out after {TIMEOUT} s" in feedback(graded, "endless_loop.ipynb")
+    stubborn = feedback(graded, "endless_loop_no_interrupt.ipynb")
+    assert "timed out" in stubborn and "restarted 1 time" in stubborn
+    assert "SystemExit" in feedback(graded, "sys_exit.ipynb")
+    died = feedback(graded, "os_exit.ipynb")
+    assert "## fit_linear: 0 / 3 (kernel died)" in died and "exited with code 3" in died
+
+
+def test_fake_output_and_patches_in_the_kernel_do_not_reach_the_verdict(graded):
+    for name in ("fake_printed_results.ipynb", "patched_checks_and_numpy.ipynb", "forged_grader_replies.ipynb"):
+        assert graded["rows"][name]["total"] == "0"
+    text = feedback(graded, "patched_checks_and_numpy.ipynb")
+    assert "predict(X, w, b) is None" in text, "the real check ran, with the real numpy"
+
+
+def test_every_submission_gets_a_feedback_file(graded):
+    for name in CASES:
+        assert (graded["out"] / "feedback" / name.replace(".ipynb", ".md")).exists()
+    assert not list(graded["out"].glob(".*tmp*")), "no temporary files left behind"
+
+
+def test_summary_table_is_printed(graded):
+    out = graded["stdout"]
+    assert out.splitlines()[0].split() == ["submission", "chapter", "score", "problems"]
+    assert "solved.ipynb" in out and "10/10" in out and f"graded {len(CASES)}" in out
+
+
+def test_rerun_skips_graded_files_keeps_rows_and_regrades_changed_ones(graded, tmp_path):
+    out = tmp_path / "grades"
+    shutil.copytree(graded["out"], out)
+    before = (out / "grades.csv").read_text()
+    proc = run_cli(*sorted(graded["subs"].glob("*.ipynb")), "--out", out)
+    assert proc.returncode == 0 and f"skipped {len(CASES)} already graded" in proc.stdout
+    assert (out / "grades.csv").read_text() == before
+    # a submission graded alone keeps every other row
+    changed = tmp_path / "not_json.ipynb"
+    changed.write_text("still not JSON", encoding="utf-8")
+    proc = run_cli(changed, "--out", out)
+    assert proc.returncode == 0 and "graded 1" in proc.stdout
+    _, rows = read_csv(out / "grades.csv")
+    assert set(rows) == set(CASES) and "invalid JSON" in rows["not_json.ipynb"]["error"]
+    # --force grades again what was already graded
+    proc = run_cli(graded["subs"] / "not_a_notebook.ipynb", "--out", out, "--force")
+    assert "graded 1" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_grades_csv_is_replaced_atomically(tmp_path, monkeypatch):
+    grades = report.Grades(tmp_path)
+    grades.add("a.ipynb", {"chapter": "x", "questions": [{"id": "q", "points": 1}], "total": 1, "max": 1}, "h1")
+    before = (tmp_path / "grades.csv").read_text()
+
+    def fail(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        grades.add("b.ipynb", {"chapter": "x", "questions": [], "total": 0, "max": 1}, "h2")
+    assert (tmp_path / "grades.csv").read_text() == before
+
+
+def test_grading_one_submission_takes_seconds():
+    start = time.monotonic()
+    result = grader.grade(ROOT / "solutions" / f"{grading_cases.CHAPTER}.ipynb", ROOT / "solutions", timeout=30)
+    seconds = time.monotonic() - start
+    assert result["total"] == result["max"] and result["error"] == ""
+    assert seconds < 30, f"grading the solution took {seconds:.1f} s"
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_cli(tmp_path / "nothing-*.ipynb", "--out", tmp_path).returncode == 2
+    assert run_cli(grading_cases.EXERCISE, "--out", tmp_path, "--solutions", tmp_path).returncode == 2
+
+
+# --- a chapter of its own: what other chapters' checks do ------------------------------------
+
+def _cell(cid, src, kind="code", **nbgrader):
+    c = {"cell_type": kind, "id": cid, "metadata": {"nbgrader": nbgrader} if nbgrader else {}, "source": src}
+    if kind == "code":
+        c.update(outputs=[], execution_count=None)
+    return c
+
+
+def _answer(cid, header, body):
+    lines = "".join(f"    {line}\n" for line in body.splitlines())
+    return _cell(cid, f"{header}\n    ### BEGIN SOLUTION\n{lines}    ### END SOLUTION\n",
+                 solution=True, grade=False, grade_id=cid)
+
+
+def _graded(cid, src):
+    return _cell(cid, src, solution=False, grade=True, grade_id=cid, points=1)
+
+
+SYNTHETIC = "99_grading_fixture"
+SYNTHETIC_CELLS = [
+    _cell("setup", "import numpy as np\nfrom nnlib import Dense\n"),
+    # the check passes a lambda and a numpy function: the student's code calls them back
+    _answer("apply-answer", "def apply(f, x):", "return f(x) + 1"),
+    _graded("apply", "assert np.allclose(apply(lambda z: 2 * z, np.arange(3.0)), [1, 3, 5])\n"
+                     "assert np.allclose(apply(np.tanh, np.zeros(2)), [1, 1])\n"),
+    # a Generator goes in, and its advanced state comes back
+    _answer("shuffled-answer", "def shuffled(n, rng):", "return rng.permutation(n)"),
+    _graded("shuffled", "rng, ref = np.random.default_rng(0), np.random.default_rng(0)\n"
+                        "assert np.array_equal(shuffled(5, rng), ref.permutation(5))\n"
+                        "assert rng.random() == ref.random()\n"),
+    # arguments changed in place come back into the check's own arrays
+    _answer("sgd_step-answer", "def sgd_step(params, grads, lr):", "for k in params:\n    params[k] -= lr * grads[k]"),
+    _graded("sgd_step", "p = {'w': np.ones(2)}\nw = p['w']\nassert sgd_step(p, {'w': np.ones(2)}, 0.5) is None\n"
+                        "assert np.allclose(w, 0.5)\n"),
+    # a class of the student's: instances stay in the kernel, methods are called there
+    _cell("counter-answer", "class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def inc(self):\n"
+                            "        ### BEGIN SOLUTION\n        self.n += 1\n        return self.n\n"
+                            "        ### END SOLUTION\n", solution=True, grade=False, grade_id="counter-answer"),
+    _graded("counter", "c = Counter()\nc.inc()\nassert c.inc() == 2 and c.n == 2 and 'Counter' in repr(c)\n"),
+    # nnlib's own objects come back as real nnlib objects (data only)
+    _answer("layer-answer", "def make_layer():", "return Dense(2, 3, rng=0)"),
+    _graded("layer", "layer = make_layer()\nassert isinstance(layer, Dense) and layer.W.shape == (2, 3)\n"
+                     "assert np.allclose(layer.forward(np.ones((1, 2))), np.ones((1, 2)) @ layer.W + layer.b)\n"),
+    _answer("half-answer", "def half(x):", "return x / 2"),
+    _graded("half", "assert half(4.0) == 2.0\nassert not (half(3.0) == 2.0)\n"),
+]
+ALWAYS_EQUAL = ("class Yes(float):\n    def __eq__(self, other):\n        return True\n"
+                "    __hash__ = float.__hash__\n\ndef half(x):\n    return Yes(0)\n")
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A made-up chapter graded in one run with chapter 01 (several chapters at once)."""
+    solutions, subs, out = (tmp_path_factory.mktemp(n) for n in ("solutions", "subs", "out"))
+    solution = {"cells": SYNTHETIC_CELLS, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (solutions / f"{SYNTHETIC}.ipynb").write_text(release.dumps(solution))
+    shutil.copy(grading_cases.SOLUTION, solutions)
+    exercise = release.release_notebook(solution, SYNTHETIC)
+    (subs / "unsolved.ipynb").write_text(release.dumps(exercise))
+    solved = json.loads(release.dumps(exercise))
+    answers = {c["id"]: c["source"] for c in SYNTHETIC_CELLS}
+    for c in solved["cells"]:
+        if c["metadata"].get("nbgrader", {}).get("solution"):
+            c["source"] = answers[c["id"]]
+    (subs / "solved.ipynb").write_text(release.dumps(solved))
+    for c in solved["cells"]:
+        if c["id"] == "half-answer":
+            c["source"] = ALWAYS_EQUAL
+    (subs / "always_equal.ipynb").write_text(release.dumps(solved))
+    (subs / "ch01.ipynb").write_text(json.dumps(grading_cases.solved()))
+    proc = run_cli(subs, "--out", out, "--solutions", solutions, "-j", "2", "--timeout", TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    return read_csv(out / "grades.csv")
+
+
+def test_checks_can_pass_functions_generators_and_mutable_arguments(synthetic):
+    header, rows = synthetic
+    assert rows["solved.ipynb"]["total"] == rows["solved.ipynb"]["max"] == str(len(SYNTHETIC_CELLS) // 2)
+    assert rows["unsolved.ipynb"]["total"] == "0"
+
+
+def test_an_object_that_equals_everything_does_not_pass(synthetic):
+    _, rows = synthetic
+    assert rows["always_equal.ipynb"]["half"] == "0"
+    assert rows["always_equal.ipynb"]["apply"] == "1"
+
+
+def test_several_chapters_in_one_run_share_one_csv(synthetic):
+    header, rows = synthetic
+    assert rows["ch01.ipynb"]["chapter"] == grading_cases.CHAPTER and rows["ch01.ipynb"]["total"] == "10"
+    assert "apply" in header and "predict" in header
+    assert rows["ch01.ipynb"]["apply"] == "" and rows["solved.ipynb"]["predict"] == ""
+
+
+# --- the plan: what comes from where -----------------------------------------------------------
+
+def test_only_answer_cells_come_from_the_submission():
+    solution = json.loads(grading_cases.SOLUTION.read_text())
+    sub = grading_cases.solved()
+    for c in sub["cells"]:
+        if c["metadata"].get("nbgrader", {}).get("grade"):
+            c["source"] = "print('hacked')"
+    sub["cells"].append({"cell_type": "code", "id": "mine", "metadata": {}, "source": "x = 1", "outputs": [],
+                         "execution_count": None})
+    plan = grader.build_plan(solution, sub, grading_cases.CHAPTER)
+    checks = {s.cell_id: s.source for s in plan.steps if s.kind == "check"}
+    originals = {c["id"]: "".join(c["source"]) for c in solution["cells"]}
+    assert checks and all(src == originals[cid] for cid, src in checks.items())
+    assert "BEGIN HIDDEN TESTS" in "".join(checks.values()), "hidden tests are graded"
+    assert not any("hacked" in s.source or s.cell_id == "mine" for s in plan.steps)
+    assert any("you added were not run" in n for n in plan.notes)
+
+
+def test_a_deleted_answer_cell_counts_as_not_done():
+    solution = json.loads(grading_cases.SOLUTION.read_text())
+    sub = grading_cases.solved()
+    first_answer = next(c["id"] for c in sub["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    sub["cells"] = [c for c in sub["cells"] if c["id"] != first_answer]
+    plan = grader.build_plan(solution, sub, grading_cases.CHAPTER)
+    step = next(s for s in plan.steps if s.cell_id == first_answer)
+    assert "raise NotImplementedError" in step.source
+    assert any(first_answer in n for n in plan.notes)
+
+
+def test_answer_names_are_the_definitions_not_the_imports():
+    names, imports = grader.answer_names("import numpy as np\nfrom math import pi\ndef f(x):\n    y = 2\n"
+                                         "    return y\nclass K:\n    pass\nw, b = 1, 2\nfor i in range(2):\n    pass\n")
+    assert names == ("f", "K", "w", "b", "i")
+    assert imports == "import numpy as np\nfrom math import pi"
+
+
+# --- values as data --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, 2.5, float("inf"), "text", b"raw", 1 + 2j, [1, [2.0]], (1, "a"), {"a": 1, 2: (3,)},
+    {1, 2}, slice(1, None, 2), np.arange(6.0).reshape(2, 3), np.array([True, False]), np.float32(1.5),
+    np.array(["a", "bc"]), np.zeros((0, 3)),
+])
+def test_plain_values_survive_the_trip(value):
+    back = codec.decode(json.loads(json.dumps(codec.encode(value))))
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and np.array_equal(back, value)
+    else:
+        assert type(back) is type(value) and back == value
+
+
+def test_generators_and_nnlib_objects_travel_as_data():
+    from nnlib import Dense
+    rng = np.random.default_rng(3)
+    rng.random()
+    back = codec.decode(codec.encode(rng))
+    assert back.random() == rng.random()
+    layer = codec.decode(codec.encode(Dense(2, 3, rng=0)))
+    assert type(layer) is Dense and layer.W.shape == (2, 3)
+    assert codec.decode(codec.encode(np.tanh)) is np.tanh
+
+
+@pytest.mark.parametrize("data", [
+    {"$": "pickle", "b64": "gASVBAAAAAAAAACMAWGULg=="},                      # never unpickled by the grader
+    {"$": "nd", "dtype": "|O", "shape": [1], "b64": "AAAAAAAAAAA="},         # object arrays
+    {"$": "nd", "dtype": "<f8", "shape": [1000000], "b64": "AAAAAAAAAAA="},  # size does not match
+    {"$": "obj", "module": "nnlib.checks", "name": "CheckResult", "state": {"$": "dict", "items": []}},
+    {"$": "obj", "module": "os", "name": "system", "state": {"$": "dict", "items": []}},
+    {"$": "fn", "module": "builtins", "name": "eval"},
+    {"$": "fn", "module": "nnlib.grading.grader", "name": "grade"},
+    {"$": "ref", "id": 1},                                                  # no handles expected here
+])
+def test_decoding_refuses_code_and_malformed_data(data):
+    with pytest.raises(codec.BadData):
+        codec.decode(data)
+
+
+def test_merge_into_keeps_aliases():
+    w = np.ones(2)
+    params = {"w": w, "gone": 1}
+    assert codec.merge_into(params, {"w": np.zeros(2), "new": 2})
+    assert params["w"] is w and np.all(w == 0) and params == {"w": w, "new": 2}
