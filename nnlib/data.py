@@ -14,7 +14,7 @@ import numpy as np
 from ._validate import as_float_array, as_generator, check_number, check_positive_int
 
 __all__ = [
-    "linear", "plane", "xor", "circles", "blobs", "moons", "spirals",
+    "linear", "plane", "xor", "circles", "blobs", "moons", "spirals", "bars",
     "train_test_split", "k_fold", "one_hot", "standardize", "Standardizer", "DATASETS",
 ]
 
@@ -119,6 +119,31 @@ def spirals(n=300, *, k=2, noise=0.0, turns=1.0, seed=0):
     r = rng.uniform(0.05, 1.0, size=n)
     angle = 2 * np.pi * (turns * r + y / k)
     X = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+    return X + noise * rng.standard_normal(X.shape), y.astype(np.int64)
+
+
+def bars(n=200, *, size=8, length=None, noise=0.1, seed=0):
+    """Small images of one bar: label 0 for a horizontal bar, 1 for a vertical one.
+
+    Returns X of shape (n, 1, size, size) (one channel) and y of shape (n,).
+    Each bar has a random position and a length from size // 2 to size (or the
+    given length); noise adds Gaussian pixel noise with that std.
+    """
+    n, noise, rng = _start(n, noise, seed, "bars", min_n=2)
+    size = check_positive_int(size, "bars: size", minimum=3)
+    y = np.arange(n) % 2
+    rng.shuffle(y)
+    X = np.zeros((n, 1, size, size))
+    lo = size // 2 if length is None else check_positive_int(length, "bars: length")
+    if lo > size:
+        raise ValueError(f"bars: length {lo} does not fit images of size {size}")
+    lengths = rng.integers(lo, size + 1, size=n) if length is None else np.full(n, lo)
+    for i in range(n):                     # a loop over images: building data, not training
+        line, start = rng.integers(0, size), rng.integers(0, size - lengths[i] + 1)
+        if y[i] == 0:
+            X[i, 0, line, start:start + lengths[i]] = 1.0
+        else:
+            X[i, 0, start:start + lengths[i], line] = 1.0
     return X + noise * rng.standard_normal(X.shape), y.astype(np.int64)
 
 

@@ -21,7 +21,7 @@ from ._validate import as_generator
 __all__ = ["numerical_gradient", "relative_error", "check_layer", "check_loss", "check_model"]
 
 
-def numerical_gradient(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=1e-5):
     """Centered-difference gradient of the scalar function f() with respect to the array x.
 
     x is changed in place, one entry at a time, and restored; f takes no
@@ -61,7 +61,7 @@ def _require_float64(arrays, who):
             raise ValueError(f"{who}: {name} is {arr.dtype}; gradient checks need float64 (make the layer with dtype=np.float64)")
 
 
-def check_layer(layer, x, *, seed=0, eps=1e-6, training=True, details=False):
+def check_layer(layer, x, *, seed=0, eps=1e-5, training=True, details=False):
     """Max relative error between layer.backward and numerical gradients.
 
     Checks dL/dx and dL/d(every parameter) for L = sum(layer(x) * R), R a fixed
@@ -85,7 +85,7 @@ def check_layer(layer, x, *, seed=0, eps=1e-6, training=True, details=False):
     return errors if details else max(errors.values())
 
 
-def check_loss(loss, pred, target, *, eps=1e-6):
+def check_loss(loss, pred, target, *, eps=1e-5):
     """Max relative error between loss.backward() and the numerical gradient w.r.t. pred."""
     pred = np.array(pred, dtype=np.float64)
     loss.forward(pred, target)
@@ -94,7 +94,7 @@ def check_loss(loss, pred, target, *, eps=1e-6):
     return relative_error(analytic, numeric)
 
 
-def check_model(model, loss, X, y, *, eps=1e-6, training=True, details=False):
+def check_model(model, loss, X, y, *, eps=1e-5, training=True, details=False):
     """Gradient check of a whole network: every parameter of model under loss(model(X), y)."""
     X = np.asarray(X, dtype=np.float64)
     params = model.parameters()

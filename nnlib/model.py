@@ -19,7 +19,6 @@ import warnings
 import numpy as np
 
 from ._validate import as_float_array, as_generator, check_number, check_positive_int
-from .layers import Dense
 from .losses import get_loss
 from .metrics import accuracy
 from .optim import get_optimizer
@@ -67,6 +66,21 @@ class History:
         return f"History({len(self.epoch)} epochs: {last})"
 
 
+def _movable(layer):
+    """True if layer's params and grads are arrays under the same names that no other attribute holds."""
+    params, grads = layer.params, getattr(layer, "grads", None)
+    if not (isinstance(params, dict) and isinstance(grads, dict) and params.keys() == grads.keys()):
+        return False
+    arrays = [*params.values(), *grads.values()]
+    if not all(isinstance(a, np.ndarray) and a.base is None for a in arrays):
+        return False
+    held = []
+    for name, value in getattr(layer, "__dict__", {}).items():
+        if name not in ("params", "grads"):
+            held += value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+    return not any(h is a for h in held for a in arrays)
+
+
 def _moved(array, space):
     """A copy of array in space (a 1-D view with room for exactly its values)."""
     view = space.reshape(array.shape)
@@ -111,17 +125,16 @@ class Sequential:
         Each layer's params and grads become views into them: the same values and
         shapes, still plain arrays (``layer.W is layer.params["W"]``). An optimizer
         then updates the whole model with a few numpy calls per step instead of a
-        few per parameter (see nnlib.optim). Done only when every layer with
-        parameters is a Dense layer holding no other reference to its arrays, all
-        of one dtype; otherwise nothing changes, and training is only slower.
+        few per parameter (see nnlib.optim). Done only when all of them share one
+        float dtype and every layer keeps its arrays in params and grads alone;
+        otherwise nothing changes, and training is only slower.
         """
-        owners = [layer for layer in self.layers if layer.params]
-        arrays = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
-        others = [v for layer in owners for k, v in vars(layer).items() if k not in ("params", "grads")]
-        if (not owners or len(set(map(id, owners))) != len(owners)
-                or not all(isinstance(layer, Dense) and layer.params.keys() == layer.grads.keys() for layer in owners)
-                or len({a.dtype for a in arrays}) != 1
-                or any(v is a for v in others for a in arrays)):
+        owners = [layer for layer in self.layers if getattr(layer, "params", None)]
+        if not owners or len(set(map(id, owners))) != len(owners) or not all(map(_movable, owners)):
+            return
+        arrays = [a for layer in owners for a in (*layer.params.values(), *layer.grads.values())]
+        dtypes = {a.dtype for a in arrays}
+        if len(dtypes) != 1 or dtypes.pop().kind != "f":
             return
         size = sum(p.size for layer in owners for p in layer.params.values())
         flat_params, flat_grads = np.empty(size, arrays[0].dtype), np.empty(size, arrays[0].dtype)
@@ -170,10 +183,7 @@ class Sequential:
 
     @property
     def in_features(self):
-        for layer in self.layers:
-            if hasattr(layer, "in_features"):
-                return layer.in_features
-        return None
+        return getattr(self.layers[0], "in_features", None)
 
     def count_params(self):
         return int(sum(p.size for p in self.parameters()))
@@ -194,9 +204,14 @@ class Sequential:
     # --- training -----------------------------------------------------------
     def _check_xy(self, X, y, who):
         X = as_float_array(X, f"{who}: X", dtype=self.dtype)
-        if X.ndim != 2:
+        first = self.layers[0]
+        if hasattr(first, "in_channels"):          # a convolutional first layer takes images
+            if X.ndim != 4 or X.shape[1] != first.in_channels:
+                raise ValueError(f"{who}: X has shape {X.shape} but the first layer {first!r} expects "
+                                 f"(examples, {first.in_channels}, height, width)")
+        elif X.ndim < 2 or (self.in_features is not None and X.ndim != 2):
             raise ValueError(f"{who}: X must be 2-D (examples, features), got shape {X.shape}")
-        if self.in_features is not None and X.shape[1] != self.in_features:
+        elif self.in_features is not None and X.shape[1] != self.in_features:
             raise ValueError(
                 f"{who}: X has {X.shape[1]} features per example (shape {X.shape}) "
                 f"but the first layer {self.layers[0]!r} expects {self.in_features}"

@@ -333,6 +333,40 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
 __all__ += ["draw_graph"]
 
 
+def heatmap(fn, X, y=None, ax=None, *, title=None, resolution=100, cmap="viridis", label=None, colorbar=True):
+    """Shade the plane by one number per point, with the data on top.
+
+    fn: maps points of shape (n, 2) to values of shape (n,) or (n, 1), e.g. one
+    hidden unit's activation, or a model's output before the sigmoid.
+    X: (examples, 2) sets the plotted region; y: optional labels to colour the points.
+    """
+    ax = _axes(ax)
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"heatmap: X must have shape (examples, 2), got {X.shape}")
+    gx, gy, pts = _grid(X, resolution)
+    values = np.asarray(fn(pts), dtype=np.float64)
+    if values.shape not in ((len(pts),), (len(pts), 1)):
+        raise ValueError(f"heatmap: fn must map points of shape {pts.shape} to shape ({len(pts)},) "
+                         f"or ({len(pts)}, 1), got {values.shape}")
+    cs = ax.contourf(gx, gy, values.reshape(gx.shape), levels=20, cmap=cmap)
+    if colorbar:
+        ax.figure.colorbar(cs, ax=ax, label=label)
+    if y is not None:
+        scatter(X, y, ax=ax, s=10, alpha=0.6)
+    else:
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    ax.set_xlim(gx.min(), gx.max())
+    ax.set_ylim(gy.min(), gy.max())
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+__all__ += ["heatmap"]
+
+
 # --- training diagnostics (chapter 6): gradient norms, dead units, activations -------------
 
 def layer_gradient_norms(norms, ax=None, *, title="Gradient norm per layer", ylabel=r"$\|\partial L / \partial W\|$"):

@@ -33,6 +33,7 @@ VERSION = 1
 
 def _registry():
     """Layer type name -> (class, config attributes, extra state arrays)."""
+    from .conv import Conv2D, Flatten, GlobalAvgPool2D
     from .regularization import BatchNorm, Dropout
 
     return {
@@ -45,6 +46,11 @@ def _registry():
         "BatchNorm": (BatchNorm, {"num_features": "num_features", "momentum": "momentum", "eps": "eps"},
                       ("running_mean", "running_var")),
         "Dropout": (Dropout, {"rate": "rate"}, ()),
+        "Conv2D": (Conv2D, {"in_channels": "in_channels", "out_channels": "out_channels",
+                            "kernel_size": "kernel_size", "stride": "stride", "padding": "padding",
+                            "bias": "use_bias"}, ()),
+        "Flatten": (Flatten, {}, ()),
+        "GlobalAvgPool2D": (GlobalAvgPool2D, {}, ()),
     }
 
 
