@@ -29,7 +29,7 @@ REPO_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
 def _parser():
     p = argparse.ArgumentParser(
-        prog="python -m nnlib.grading",
+        prog="nnlib-grade" if Path(sys.argv[0]).name == "nnlib-grade" else "python -m nnlib.grading",
         description="Grade exercise notebooks against the instructor's solutions (hidden tests included).",
         epilog="Example: python -m nnlib.grading submissions/*.ipynb --out grades -j 2")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
