@@ -87,34 +87,40 @@ class BatchNorm(Layer):
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         if training:
-            mean = x.mean(axis=0)
-            var = x.var(axis=0)                               # divides by the batch size
+            n = x.shape[0]
+            mean = x.sum(axis=0) / n
+            centered = x - mean
+            var = np.einsum("ij,ij->j", centered, centered) / n   # sum of squares over the batch / n
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
             self.running_var *= m
             self.running_var += (1 - m) * var
         else:
-            mean, var = self.running_mean, self.running_var
+            centered, var = x - self.running_mean, self.running_var
         self.training = bool(training)
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
-        self.x_hat = (x - mean) * self.inv_std               # x_hat = (x - mean) / sqrt(var + eps)
+        self.x_hat = centered * self.inv_std                 # x_hat = (x - mean) / sqrt(var + eps)
         return self.params["gamma"] * self.x_hat + self.params["beta"]
 
     def backward(self, grad_out):
         _check_grad(self, grad_out, None if self.x_hat is None else self.x_hat.shape)
         grad_out = grad_out.astype(self.dtype, copy=False)
-        x_hat = self.x_hat
-        self.grads["gamma"][...] = np.sum(grad_out * x_hat, axis=0)   # dL/dgamma = sum dL/dy * x_hat
-        self.grads["beta"][...] = np.sum(grad_out, axis=0)            # dL/dbeta = sum dL/dy
+        x_hat, gamma = self.x_hat, self.params["gamma"]
+        np.einsum("ij,ij->j", grad_out, x_hat, out=self.grads["gamma"])   # dL/dgamma = sum dL/dy * x_hat
+        grad_out.sum(axis=0, out=self.grads["beta"])                     # dL/dbeta = sum dL/dy
         if not self.need_input_grad:
             return None
-        g = grad_out * self.params["gamma"]                           # dL/dx_hat
+        g = grad_out * gamma                                             # dL/dx_hat = dL/dy * gamma
         if not self.training:
             return g * self.inv_std           # fixed mean and var: x_hat is affine in x
-        # The batch mean and var depend on every x in the batch, hence the two correction terms:
-        # dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
-        return self.inv_std * (g - g.mean(axis=0) - x_hat * np.mean(g * x_hat, axis=0))
+        # The batch mean and var depend on every x in the batch, hence two correction terms:
+        # dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)), and sum(g) = gamma * dL/dbeta,
+        # sum(g * x_hat) = gamma * dL/dgamma
+        n = x_hat.shape[0]
+        mean_g = gamma * self.grads["beta"] / n
+        mean_gx = gamma * self.grads["gamma"] / n
+        return self.inv_std * (g - mean_g - x_hat * mean_gx)
 
     def __repr__(self):
         return f"BatchNorm({self.num_features})"
