@@ -450,22 +450,49 @@ def layer_histograms(values, ax=None, *, labels=None, bins=60, value_range=None,
     return ax
 
 
+def saturation_curve(monitor, ax=None, *, title="Saturated activations"):
+    """The percentage of saturated units (slope below 1% of its maximum) in each activation layer, epoch by epoch."""
+    import matplotlib.pyplot as plt
+
+    ax = _axes(ax)
+    sat = monitor.saturation
+    epochs = np.asarray(monitor.epochs)
+    n = sat.shape[1] if sat.ndim == 2 else 0
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(n, 1)))
+    names = getattr(monitor, "activation_names", [f"layer {i + 1}" for i in range(n)])
+    for i in range(n):
+        ax.plot(epochs, 100 * sat[:, i], color=colors[i], label=names[i] if i in (0, n - 1) else None)
+    if n:
+        ax.legend(fontsize=7)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("saturated units (%)")
+    ax.set_title(title)
+    return ax
+
+
 def training_dashboard(monitor, history, axes=None, *, title=None):
     """Three panels from one run: gradient norm per layer and epoch, dead ReLU units, loss.
 
     monitor: the diagnostics.Monitor passed to fit; history: what fit returned.
+    A network without ReLU layers shows its saturated activations instead of dead units.
     A run that diverged says so in the loss panel.
     """
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), constrained_layout=True)
     grad_ax, dead_ax, loss_ax = axes
-    gradient_norm_history(monitor, ax=grad_ax)
-    dead_units_curve(monitor, ax=dead_ax)
+    gradient_norm_history(monitor, ax=grad_ax, title="Gradient norm per layer")
+    if getattr(monitor, "relu_names", None):
+        dead_units_curve(monitor, ax=dead_ax)
+    else:
+        saturation_curve(monitor, ax=dead_ax)
     hist = getattr(history, "history", history)
-    if hist.get("loss"):
-        loss_curve(history, ax=loss_ax, keys=["loss"], title="Training loss", log=True)
+    losses = np.asarray(hist.get("loss", []), dtype=float)
+    if losses.size:
+        spread = losses.max() / max(losses.min(), 1e-300)
+        loss_curve(history, ax=loss_ax, keys=["loss"], title="Training loss", log=bool(spread > 20))
     if getattr(history, "diverged", False):
         loss_ax.set_title(f"Training loss: became NaN/inf in epoch {history.stopped_epoch}", color="#d62728")
         loss_ax.set_xlabel("epoch")
@@ -475,5 +502,5 @@ def training_dashboard(monitor, history, axes=None, *, title=None):
     return axes
 
 
-__all__ += ["layer_gradient_norms", "gradient_norm_history", "dead_units_curve", "layer_histograms",
-            "training_dashboard"]
+__all__ += ["layer_gradient_norms", "gradient_norm_history", "dead_units_curve", "saturation_curve",
+            "layer_histograms", "training_dashboard"]

@@ -39,3 +39,12 @@ def choice(options, description, value=None):
     if value is not None:
         kwargs["value"] = value
     return W.Dropdown(**kwargs)
+
+
+def __getattr__(name):
+    # The playground app (nnlib.playground) loads only when asked for: `from nnlib.widgets import Playground`.
+    if name == "Playground":
+        from .playground import Playground
+
+        return Playground
+    raise AttributeError(f"module 'nnlib.widgets' has no attribute {name!r}")
