@@ -189,6 +189,12 @@ def test_plot_helpers_draw_labelled_figures():
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_title()
     axes = plot.training_dashboard(monitor, history)
     assert all(a.get_xlabel() and a.get_ylabel() and a.get_title() for a in axes)
+    sigmoid_net = Sequential([Dense(2, 4, rng=0), Sigmoid(), Dense(4, 1, rng=1)])
+    monitor = Monitor(X)
+    history = sigmoid_net.fit(X, y, loss=BinaryCrossEntropy(), optimizer=SGD(0.1), epochs=2, verbose=False,
+                              callbacks=[monitor])
+    axes = plot.training_dashboard(monitor, history)                  # no ReLU: saturation instead of dead units
+    assert axes[1].get_ylabel() == "saturated units (%)"
     ax = plot.layer_histograms([np.zeros(5), np.ones(5)], labels=["x", "y"])
     assert ax.get_xlabel() and ax.get_title()
     plt.close("all")
