@@ -421,6 +421,29 @@ class Playground:
             return [float(v) for v in self.monitor.saturation[-1][:n]]
         return [float(v) for v in activation_stats(self.model, self.F_train)["saturation"][:n]]
 
+    def plot_output(self, ax=None, *, title=None, show_test=None):
+        """A static matplotlib figure of the output over the plane with the data (for readers without a kernel)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4, 4))
+        pictures = _Pictures.__new__(_Pictures)       # only its colour rules, no figures
+        pictures.pg = self
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, out = self.hidden_outputs(self.F_grid)
+        rgb = pictures._surface_rgb(out).reshape(self.grid, self.grid, 3)
+        ax.imshow(rgb, origin="lower", extent=(-DOMAIN, DOMAIN, -DOMAIN, DOMAIN), interpolation="bilinear")
+        test = self.settings["show_test"] if show_test is None else show_test
+        sets = [(self.X_train, self.y_train, "white")] + ([(self.X_test, self.y_test, "black")] if test else [])
+        for X, y, edge in sets:
+            ax.scatter(X[:, 0], X[:, 1], c=pictures._point_colors(y), edgecolors=edge, s=12, linewidths=0.5)
+        ax.set_xlim(-DOMAIN, DOMAIN)
+        ax.set_ylim(-DOMAIN, DOMAIN)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.set_title(title or f"Epoch {self.epoch}: test loss {self.test_loss:.3f}")
+        return ax
+
     # --- export and the whole state --------------------------------------------------------
     def to_code(self):
         """Python source that rebuilds the trained network with nnlib, its weights included."""
@@ -441,8 +464,14 @@ class Playground:
                 imports.add(names.get(type(layer)) or kind)
                 lines.append(f"{kind}(),")
             if layer.params or _buffers(layer):
-                arrays = {**{k: v for k, v in layer.params.items()}, **_buffers(layer)}
-                values.append("    {" + ", ".join(f"{k!r}: {v.tolist()!r}" for k, v in arrays.items()) + "},")
+                values.append(f"    {{  # {layer!r}")
+                for name, array in {**layer.params, **_buffers(layer)}.items():
+                    if array.ndim == 2:            # one row of W per line; repr keeps every float exact
+                        values += [f"        {name!r}: ["] + [f"            {row!r}," for row in array.tolist()]
+                        values.append("        ],")
+                    else:
+                        values.append(f"        {name!r}: {array.tolist()!r},")
+                values.append("    },")
         feats = ", ".join(repr(f) for f in s["features"])
         cols = ", ".join(_FEATURE_CODE[f] for f in s["features"])
         out = ("logits" if s["loss"] == "cross-entropy" else "tanh outputs: class 1 where > 0") \
