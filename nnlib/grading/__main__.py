@@ -60,7 +60,7 @@ def _expand(args):
             files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         elif path.exists():
             files.append(path)
-        elif glob.has_magic(arg) and glob.glob(arg):
+        elif any(c in arg for c in "*?[") and glob.glob(arg):
             files += sorted(Path(p) for p in glob.glob(arg) if Path(p).is_file())
         else:
             missing.append(arg)
