@@ -151,6 +151,19 @@ def _slope(layer, y):
 _MAX_SLOPE = {Sigmoid: 0.25, Tanh: 1.0, ReLU: 1.0, LeakyReLU: 1.0}
 
 
+def _stats(model, outs, threshold):
+    """Activation statistics and dead ReLU units from the outputs of every layer."""
+    means, stds, sats, dead = [], [], [], []
+    for layer, y in zip(model.layers, outs):
+        if isinstance(layer, ACTIVATIONS):
+            means.append(float(np.mean(y)))
+            stds.append(float(np.std(y)))
+            sats.append(float(np.mean(_slope(layer, y) < threshold * _MAX_SLOPE[type(layer)])))
+        if type(layer) is ReLU:
+            dead.append(~np.any(y > 0, axis=0))
+    return np.array(means), np.array(stds), np.array(sats), dead
+
+
 def activation_stats(model, X, *, threshold=0.01):
     """Mean, standard deviation and saturation of each activation layer's output on X.
 
@@ -161,15 +174,8 @@ def activation_stats(model, X, *, threshold=0.01):
 
     Returns {"layer": names, "mean": (n_act,), "std": (n_act,), "saturation": (n_act,)}.
     """
-    outs = layer_outputs(model, X)
-    means, stds, sats = [], [], []
-    for layer, y in zip(model.layers, outs):
-        if not isinstance(layer, ACTIVATIONS):
-            continue
-        means.append(float(np.mean(y)))
-        stds.append(float(np.std(y)))
-        sats.append(float(np.mean(_slope(layer, y) < threshold * _MAX_SLOPE[type(layer)])))
-    return {"layer": layer_names(model, "activation"), "mean": np.array(means), "std": np.array(stds), "saturation": np.array(sats)}
+    means, stds, sats, _ = _stats(model, layer_outputs(model, X), threshold)
+    return {"layer": layer_names(model, "activation"), "mean": means, "std": stds, "saturation": sats}
 
 
 def dead_units(model, X):
@@ -179,8 +185,7 @@ def dead_units(model, X):
     so gradient descent cannot bring it back (unless the layers below it change its
     input). LeakyReLU layers are not counted: their slope alpha keeps gradients flowing.
     """
-    outs = layer_outputs(model, X)
-    return [~np.any(y > 0, axis=0) for layer, y in zip(model.layers, outs) if type(layer) is ReLU]
+    return _stats(model, layer_outputs(model, X), 0.0)[3]
 
 
 def dead_unit_fraction(model, X):
@@ -240,11 +245,16 @@ class Monitor:
         rows["grad_norms"].append(self._sum / max(self._batches, 1) if self._sum is not None
                                   else np.full(len(self.dense), np.nan))
         self._sum, self._batches = None, 0
-        stats = activation_stats(model, self._probe, threshold=self.threshold)
-        rows["act_mean"].append(stats["mean"])
-        rows["act_std"].append(stats["std"])
-        rows["saturation"].append(stats["saturation"])
-        dead = dead_units(model, self._probe)
+        # One pass of the probe in inference mode: it reads the weights and changes nothing
+        # that training uses (no running statistics, no random masks; gradients untouched).
+        x, outs = self._probe, []
+        for layer in model.layers:
+            x = layer.forward(x, training=False)
+            outs.append(x)
+        means, stds, sats, dead = _stats(model, outs, self.threshold)
+        rows["act_mean"].append(means)
+        rows["act_std"].append(stds)
+        rows["saturation"].append(sats)
         rows["dead_per_layer"].append(np.array([d.mean() for d in dead]))
         total = sum(d.size for d in dead)
         fraction = float(sum(int(d.sum()) for d in dead) / total) if total else 0.0

@@ -413,14 +413,19 @@ def gradient_norm_history(monitor, ax=None, *, title="Gradient norm of each laye
 
 def dead_units_curve(monitor, ax=None, *, title="Dead ReLU units"):
     """The percentage of ReLU units dead on the probe data, epoch by epoch (from a diagnostics.Monitor)."""
+    import matplotlib.pyplot as plt
+
     ax = _axes(ax)
     dead = monitor.dead_per_layer
     epochs = np.asarray(monitor.epochs)
     if dead.ndim == 2 and dead.shape[1]:
+        n = dead.shape[1]
+        colors = plt.cm.viridis(np.linspace(0, 0.9, n))
+        if n > 1:
+            for i in range(n):       # label every layer when there are few, else the first and the last
+                label = f"ReLU layer {i + 1}" if n <= 3 or i in (0, n - 1) else None
+                ax.plot(epochs, 100 * dead[:, i], color=colors[i], lw=0.9, alpha=0.8, label=label)
         ax.plot(epochs, 100 * monitor.dead_fraction, "k-", lw=2, label="all ReLU units")
-        if dead.shape[1] > 1:
-            for i in range(dead.shape[1]):
-                ax.plot(epochs, 100 * dead[:, i], lw=0.8, alpha=0.7, label=f"ReLU layer {i + 1}")
         ax.legend(fontsize=7)
     else:
         ax.text(0.5, 0.5, "no ReLU layers", ha="center", va="center", transform=ax.transAxes)
@@ -481,7 +486,8 @@ def training_dashboard(monitor, history, axes=None, *, title=None):
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), constrained_layout=True)
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+        fig.subplots_adjust(wspace=0.3, top=0.8 if title else 0.9)    # cheaper than constrained layout
     grad_ax, dead_ax, loss_ax = axes
     gradient_norm_history(monitor, ax=grad_ax, title="Gradient norm per layer")
     if getattr(monitor, "relu_names", None):

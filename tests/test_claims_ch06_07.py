@@ -58,12 +58,12 @@ def test_C08_lower_sigmoid_layers_barely_move_and_relu_reaches_the_target_sooner
     epochs, moved = {}, {}
     for name, model in [("sigmoid", deep_net(Sigmoid, "xavier")), ("relu", deep_net(ReLU, "he"))]:
         start = [layer.W.copy() for layer in dense_layers(model)]
-        history = train(model, X, y, lr=0.1, epochs=60, stop_at_loss=0.1)
+        history = train(model, X, y, lr=0.1, epochs=40, stop_at_loss=0.1)
         epochs[name] = history.stopped_epoch          # None: never reached the target
         moved[name] = [np.linalg.norm(layer.W - w) / np.linalg.norm(w) for layer, w in zip(dense_layers(model), start)]
-    assert epochs["relu"] is not None and epochs["relu"] <= 30
-    assert epochs["sigmoid"] is None or epochs["sigmoid"] > 3 * epochs["relu"]
-    # after 60 epochs the sigmoid net's first layer has changed by a tiny fraction of what its last layer did
+    assert epochs["relu"] is not None and epochs["relu"] <= 20
+    assert epochs["sigmoid"] is None                      # not within 40 epochs
+    # after 40 epochs the sigmoid net's first layer has changed by a tiny fraction of what its last layer did
     assert moved["sigmoid"][0] < 1e-3 * moved["sigmoid"][-1]
 
 
@@ -154,7 +154,7 @@ def test_C10_dead_first_layer_units_stay_dead_at_any_later_learning_rate():
 
 # --- C11: dropout ---------------------------------------------------------------------------
 
-def dropout_net(rate, width=64):
+def dropout_net(rate, width=32):
     return Sequential([Dense(2, width, init="he", rng=0), ReLU(), Dropout(rate, rng=100),
                        Dense(width, width, init="he", rng=1), ReLU(), Dropout(rate, rng=200),
                        Dense(width, 1, rng=2)])
@@ -167,7 +167,7 @@ def small_noisy_moons():
 def fit_dropout(rate):
     (X, y), (Xt, yt) = small_noisy_moons()
     model = dropout_net(rate)
-    model.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=300, batch_size=None, verbose=False)
+    model.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=200, batch_size=None, verbose=False)
     return model, model.evaluate(X, y)["accuracy"], model.evaluate(Xt, yt)["accuracy"]
 
 
@@ -176,9 +176,9 @@ def test_C11_rate_0_is_the_identity():
     x = np.random.default_rng(0).standard_normal((10, 4))
     assert np.array_equal(Dropout(0.0).forward(x, training=True), x)
     with_layer, _, _ = fit_dropout(0.0)
-    without = Sequential([Dense(2, 64, init="he", rng=0), ReLU(), Dense(64, 64, init="he", rng=1), ReLU(),
-                          Dense(64, 1, rng=2)])
-    without.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=300, batch_size=None, verbose=False)
+    without = Sequential([Dense(2, 32, init="he", rng=0), ReLU(), Dense(32, 32, init="he", rng=1), ReLU(),
+                          Dense(32, 1, rng=2)])
+    without.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=200, batch_size=None, verbose=False)
     assert all(np.array_equal(a, b) for a, b in zip(with_layer.parameters(), without.parameters()))
 
 
