@@ -191,7 +191,10 @@ SYNTHETIC_CELLS = [
     # the check passes a lambda and a numpy function: the student's code calls them back
     _answer("apply-answer", "def apply(f, x):", "return f(x) + 1"),
     _graded("apply", "assert np.allclose(apply(lambda z: 2 * z, np.arange(3.0)), [1, 3, 5])\n"
-                     "assert np.allclose(apply(np.tanh, np.zeros(2)), [1, 1])\n"),
+                     "assert np.allclose(apply(np.tanh, np.zeros(2)), [1, 1])\n"
+                     "assert np.allclose(apply(lambda z: np.maximum(z, 0), np.array([-1.0])), [1])\n"),
+    _answer("relu-answer", "def relu(z):", "return np.maximum(z, 0)"),
+    _graded("relu", "assert np.allclose(relu(np.array([-1.0, 2.0])), [0, 2])\n"),
     # a Generator goes in, and its advanced state comes back
     _answer("shuffled-answer", "def shuffled(n, rng):", "return rng.permutation(n)"),
     _graded("shuffled", "rng, ref = np.random.default_rng(0), np.random.default_rng(0)\n"
@@ -217,6 +220,9 @@ ALWAYS_EQUAL = ("class Yes(float):\n    def __eq__(self, other):\n        return
                 "    __hash__ = float.__hash__\n\ndef half(x):\n    return Yes(0)\n")
 
 
+STEAL_CALLBACK = "stolen = []\n\ndef apply(f, x):\n    stolen.append(f)\n    return f(x) + 1\n"
+
+
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """A made-up chapter graded in one run with chapter 01 (several chapters at once)."""
@@ -236,6 +242,12 @@ def synthetic(tmp_path_factory):
         if c["id"] == "half-answer":
             c["source"] = ALWAYS_EQUAL
     (subs / "always_equal.ipynb").write_text(release.dumps(solved))
+    for c in solved["cells"]:
+        if c["id"] == "apply-answer":
+            c["source"] = STEAL_CALLBACK
+        if c["id"] == "relu-answer":
+            c["source"] = "def relu(z):\n    return stolen[-1](z)\n"
+    (subs / "stolen_callback.ipynb").write_text(release.dumps(solved))
     (subs / "ch01.ipynb").write_text(json.dumps(grading_cases.solved()))
     proc = run_cli(subs, "--out", out, "--solutions", solutions, "-j", "2", "--timeout", TIMEOUT)
     assert proc.returncode == 0, proc.stderr
@@ -252,6 +264,12 @@ def test_an_object_that_equals_everything_does_not_pass(synthetic):
     _, rows = synthetic
     assert rows["always_equal.ipynb"]["half"] == "0"
     assert rows["always_equal.ipynb"]["apply"] == "1"
+
+
+def test_a_function_of_the_check_cannot_be_kept_and_handed_back_as_an_answer(synthetic):
+    _, rows = synthetic
+    assert rows["stolen_callback.ipynb"]["apply"] == "1", "calling it during the call is fine"
+    assert rows["stolen_callback.ipynb"]["relu"] == "0", "the check's own relu is not the student's"
 
 
 def test_several_chapters_in_one_run_share_one_csv(synthetic):

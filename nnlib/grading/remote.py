@@ -15,6 +15,7 @@ to the student's code: a check compares data, which the remote object gives as
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import re
 import time
@@ -60,7 +61,11 @@ class Channel:
         self.session = session
         self.timeout = timeout
         self.deadline = None          # set for each cell the checker runs
-        self._callbacks = {}          # id -> function of the check, callable by the kernel
+        # Functions of the check sent with the current request, callable by the kernel only
+        # until that request returns: a student's code cannot keep one and hand it back
+        # later as its own answer (the check's reference lambda as the student's relu, say).
+        self._callbacks = {}
+        self._next_callback = itertools.count(1)
         self._in_callback = False
         self._types = {}
 
@@ -77,7 +82,7 @@ class Channel:
             import base64
             return {"$": "pickle", "b64": base64.b64encode(data).decode("ascii")}
         if callable(value):
-            cid = len(self._callbacks) + 1
+            cid = next(self._next_callback)
             self._callbacks[cid] = value
             return {"$": "cb", "id": cid}
         raise NotData(f"cannot send a {type(value).__name__} to the student's code")
@@ -94,16 +99,16 @@ class Channel:
         object.__setattr__(obj, "_id", d["id"])
         return obj
 
-    def _cb(self, d):
-        if d["id"] not in self._callbacks:
-            raise BadData("unknown callback")
-        return self._callbacks[d["id"]]
-
     def decode(self, data):
-        return decode(data, ref=self._ref, cb=self._cb)
+        return decode(data, ref=self._ref)    # no callbacks come back: see __init__
 
     def encode(self, value):
-        return encode(value, self._other)
+        """Encode a value the check sends; callbacks registered so far die if this fails."""
+        try:
+            return encode(value, self._other)
+        except BaseException:
+            self._callbacks.clear()
+            raise
 
     # the kernel calling one of the check's functions
     def _on_input(self, prompt):
@@ -112,12 +117,14 @@ class Channel:
         self._in_callback = True
         try:
             req = json.loads(prompt[len(agent.PROMPT):])
-            fn = self._callbacks[req["cb"]]
+            fn = self._callbacks.get(req.get("cb"))
+            if fn is None:
+                raise LookupError("this function of the check can only be called during the call it was passed to")
             args = self.decode(req.get("args", []))
             kwargs = self.decode(req.get("kwargs", {"$": "dict", "items": []}))
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise BadData("bad callback request")
-            reply = {"ok": True, "value": self.encode(fn(*args, **kwargs))}
+            reply = {"ok": True, "value": encode(fn(*args, **kwargs), self._other)}
         except Exception as exc:
             reply = {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)[:500]}}
         finally:
@@ -133,7 +140,11 @@ class Channel:
             raise RuntimeError("a function of the check called the student's code back: not supported")
         deadline = self.deadline if self.deadline is not None else time.monotonic() + self.timeout
         code = f'__import__("nnlib.grading.agent", fromlist=["serve"]).serve({json.dumps(req)!r})'
-        result = self.session.execute(code, self.timeout, record=False, on_input=self._on_input, deadline=deadline)
+        try:
+            result = self.session.execute(code, self.timeout, record=False, on_input=self._on_input,
+                                          deadline=deadline)
+        finally:
+            self._callbacks.clear()
         if not result.data:
             why = f": {result.error}" if result.error else ""
             raise StudentError(f"the grader could not get an answer from your kernel{why}")
