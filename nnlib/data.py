@@ -14,8 +14,8 @@ import numpy as np
 from ._validate import as_float_array, as_generator, check_number, check_positive_int
 
 __all__ = [
-    "linear", "plane", "xor", "circles", "blobs", "moons", "spirals", "bars",
-    "train_test_split", "k_fold", "one_hot", "standardize", "Standardizer", "DATASETS",
+    "linear", "plane", "xor", "circles", "blobs", "moons", "spirals", "bars", "multilabel",
+    "codebook", "train_test_split", "k_fold", "one_hot", "standardize", "Standardizer", "DATASETS",
 ]
 
 
@@ -145,6 +145,45 @@ def bars(n=200, *, size=8, length=None, noise=0.1, seed=0):
         else:
             X[i, 0, start:start + lengths[i], line] = 1.0
     return X + noise * rng.standard_normal(X.shape), y.astype(np.int64)
+
+
+def multilabel(n=300, *, k=3, radius=0.55, noise=0.0, seed=0):
+    """Points in [-1, 1]^2 with k yes/no labels at once: label j is 1 inside disc j.
+
+    The discs (centres on a circle of radius 0.35) overlap, so many points have
+    two or three labels, some none. Returns X (n, 2) and Y (n, k) of 0/1.
+    """
+    n, noise, rng = _start(n, noise, seed, "multilabel")
+    k = check_positive_int(k, "multilabel: k", minimum=2)
+    radius = check_number(radius, "multilabel: radius", low=0.0, low_open=True)
+    angle = 2 * np.pi * np.arange(k) / k + np.pi / 2
+    centres = 0.35 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    Y = (np.linalg.norm(X[:, None, :] - centres[None], axis=2) < radius).astype(np.int64)
+    return X + noise * rng.standard_normal(X.shape), Y
+
+
+def codebook(n=10000, *, n_classes=10000, dim=32, noise=0.1, seed=0, classes_seed=0, balanced=True):
+    """Very many classes: class c has a fixed random unit vector (its code); an example is
+    its class's code plus Gaussian noise (std noise per coordinate).
+
+    classes_seed fixes the codes, so a training and a test set made with different
+    seeds share their classes. balanced=True gives every class the same number of
+    examples (n must be a multiple of n_classes); otherwise classes are drawn at random.
+    """
+    n, noise, rng = _start(n, noise, seed, "codebook")
+    n_classes = check_positive_int(n_classes, "codebook: n_classes", minimum=2)
+    dim = check_positive_int(dim, "codebook: dim")
+    codes = as_generator(classes_seed, "codebook: classes_seed").standard_normal((n_classes, dim))
+    codes /= np.linalg.norm(codes, axis=1, keepdims=True)
+    if balanced:
+        if n % n_classes:
+            raise ValueError(f"codebook: balanced=True needs n to be a multiple of n_classes={n_classes}, got n={n}")
+        y = np.repeat(np.arange(n_classes), n // n_classes)
+        rng.shuffle(y)
+    else:
+        y = rng.integers(0, n_classes, size=n)
+    return codes[y] + noise * rng.standard_normal((n, dim)), y.astype(np.int64)
 
 
 DATASETS = {
