@@ -23,10 +23,12 @@ nnlib.optim        SGD(lr), Momentum(lr, beta), Adam(lr, beta1, beta2, eps);
 nnlib.Sequential   forward, backward, parameters(), gradients(), fit(...) -> History,
                    predict, evaluate, summary.
 nnlib.gradcheck    numerical_gradient, relative_error, check_layer, check_loss, check_model.
-nnlib.data         linear, plane, xor, circles, blobs, moons, spirals (seeded, with noise);
-                   train_test_split, one_hot, standardize, Standardizer.
+nnlib.data         linear, plane, xor, circles, blobs, moons, spirals, bars, multilabel,
+                   codebook (seeded, with noise); train_test_split, k_fold, one_hot,
+                   standardize, Standardizer.
 nnlib.metrics      accuracy, r2_score, best_linear_accuracy.
 nnlib.conv         Conv2D (batch, channels, H, W), Flatten, GlobalAvgPool2D.
+nnlib.sampling     SampledSoftmax: candidate sampling for very many classes.
 nnlib.saving       save(model, path), load(path): one .npz file, exact, never overwritten silently.
 nnlib.validation   cross_validate(build, X, y, k=...): k-fold scores with their mean and spread.
 nnlib.checks       the self-checks that exercise notebooks call.
@@ -56,7 +58,7 @@ __all__ = [
 def __getattr__(name):
     # Modules that import matplotlib / ipywidgets load only when first used,
     # so `import nnlib` stays fast.
-    if name in ("plot", "widgets", "checks", "release", "grading", "autograd", "saving", "validation", "conv"):
+    if name in ("plot", "widgets", "checks", "release", "grading", "autograd", "saving", "validation", "conv", "sampling"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'nnlib' has no attribute {name!r}")
