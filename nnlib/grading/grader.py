@@ -350,13 +350,35 @@ def _num(x):
     return int(x) if float(x).is_integer() else float(x)
 
 
+def _kernel_step(session, step, q, result, timeout):
+    """Run a setup or answer cell in the kernel; return why the kernel died ("" if it lives)."""
+    from .kernel import CellTimeout, KernelDied
+    whose = f"your answer cell `{step.cell_id}`" if step.kind == "answer" else f"cell `{step.cell_id}`"
+    notes = q["notes"] if q is not None else result["notes"]
+    try:
+        run = session.execute(step.source, timeout)
+    except CellTimeout:
+        note = f"{whose} timed out after {timeout:g} s (an endless loop?)."
+        if q is not None and step.kind == "answer":
+            q.update(status="timed out", message=note)
+        else:
+            notes.append(note)
+        return ""
+    except KernelDied as exc:
+        return f"{exc.reason}, while running {whose}."
+    if run.status == "error":
+        notes.append(f"{whose} raised {run.error}")
+    return ""
+
+
 def run_plan(plan, questions, result, *, timeout, memory_mb):
+    """Run the plan's steps: setup and answer cells in a fresh kernel, checks here."""
     from .agent import MIME
-    from .kernel import CellTimeout, KernelDied, KernelSession
+    from .kernel import KernelDied, KernelSession
     from .remote import Channel, CheckerNamespace, fake_get_ipython
 
     os.environ["NNLIB_CHECKS_STRICT"] = "1"     # in this process: a failing check raises
-    lost = ""
+    lost = ""                                   # why the kernel is gone, once it is
     with tempfile.TemporaryDirectory(prefix="nnlib-grading-") as cwd:
         session = KernelSession(cwd, memory_mb=memory_mb, mime=MIME)
         session.replay_timeout = timeout
@@ -366,46 +388,28 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
             lost = f"the kernel did not start: {exc.reason}"
         channel = Channel(session, timeout)
         ns = CheckerNamespace(channel)
-        ns["get_ipython"] = fake_get_ipython
-        ns["__name__"] = "__main__"
+        ns.update(get_ipython=fake_get_ipython, __name__="__main__")
         try:
             for step in plan.steps:
                 q = questions.get(step.question) if step.question else None
+                if not lost and step.kind in ("setup", "answer"):
+                    lost = _kernel_step(session, step, q, result, timeout)
                 if lost:
-                    if q is not None and q["status"] == "not graded":
-                        q.update(status="kernel died", message=lost)
+                    if q is not None and q["status"] in ("not graded", "timed out"):
+                        q.update(status="kernel died", message=lost, points=0)
                     continue
-                if step.kind in ("setup", "answer"):
-                    try:
-                        run = session.execute(step.source, timeout)
-                        if run.status == "error":
-                            where = f"your answer cell `{step.cell_id}`" if step.kind == "answer" else f"setup cell `{step.cell_id}`"
-                            note = f"{where} raised {run.error}"
-                            (q["notes"] if q is not None else result["notes"]).append(note)
-                    except CellTimeout:
-                        note = f"your answer cell `{step.cell_id}` timed out after {timeout:g} s (an endless loop?)."
-                        if q is not None:
-                            q.update(status="timed out", message=note)
-                        else:
-                            result["notes"].append(note)
-                    except KernelDied as exc:
-                        lost = f"{exc.reason}, while running {'your answer cell' if step.kind == 'answer' else 'cell'} `{step.cell_id}`."
-                        if q is not None:
-                            q.update(status="kernel died", message=lost)
-                        continue
                 if step.kind == "answer":
+                    # From here on the check's `predict` is the student's, looked up in the kernel.
                     for name in step.names:
                         ns.pop(name, None)
                         ns.remote.add(name)
                     if step.imports:
                         _run_checker(ns, Step("setup", step.cell_id, step.imports), channel, timeout)
                 elif step.kind == "setup":
-                    printed, exc, _ = _run_checker(ns, step, channel, timeout)
+                    _, exc, _ = _run_checker(ns, step, channel, timeout)
                     if isinstance(exc, KernelDied):
                         lost = f"{exc.reason}, while running cell `{step.cell_id}`."
-                elif step.kind == "check":
-                    if q["status"] == "timed out":      # its answer cell already timed out
-                        continue
+                elif step.kind == "check" and q["status"] != "timed out":   # not if its answer cell timed out
                     printed, exc, filename = _run_checker(ns, step, channel, timeout)
                     status, message = _verdict(step, printed, exc, filename, timeout, ns)
                     q.update(status=status, message=message, points=q["max"] if status == "passed" else 0)
