@@ -11,7 +11,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install install-test exercises check-exercises grade clean help
+.PHONY: lab test install install-test exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -50,6 +50,12 @@ SUBMISSIONS ?= submissions/*.ipynb
 OUT ?= grades
 grade: install
 	$(PY) -m nnlib.grading $(SUBMISSIONS) --out $(OUT)
+
+# Benchmark nnlib against PyTorch and scikit-learn (issue 8): writes benchmarks/RESULTS.md.
+# Installs its extra dependencies into .venv itself; they are not course dependencies.
+bench: install-test
+	$(BIN)/pip install --quiet scikit-learn torch==2.13.0
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

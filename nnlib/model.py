@@ -67,7 +67,7 @@ class History:
 
 
 def _movable(layer):
-    """True if layer's params and grads are arrays under the same names that no other attribute holds."""
+    """True if layer's params and grads are arrays under the same names that no other attribute holds or views."""
     params, grads = layer.params, getattr(layer, "grads", None)
     if not (isinstance(params, dict) and isinstance(grads, dict) and params.keys() == grads.keys()):
         return False
@@ -78,7 +78,7 @@ def _movable(layer):
     for name, value in getattr(layer, "__dict__", {}).items():
         if name not in ("params", "grads"):
             held += value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
-    return not any(h is a for h in held for a in arrays)
+    return not any(np.may_share_memory(h, a) for h in held if isinstance(h, np.ndarray) for a in arrays)
 
 
 def _moved(array, space):

@@ -1,0 +1,380 @@
+"""Benchmark: nnlib against PyTorch and scikit-learn on the course's workloads.
+
+    make bench                                     # installs scikit-learn and torch==2.13.0, then runs this
+    python benchmarks/bench.py                     # all of it: writes benchmarks/RESULTS.md (a few minutes)
+    python benchmarks/bench.py --tiny --out r.md   # the same code on small sizes, in seconds
+
+Every thread setting runs in a process of its own, because OpenBLAS, MKL and OpenMP
+fix their thread counts when they load: "1 thread" sets OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS to 1 (and torch.set_num_threads(1)); the
+"default" run leaves them unset. Within a process the libraries take turns, the
+order rotating every round (A B C, B C A, C A B, ...), so that neither a load spike
+nor a warm cache favours one of them. The figures are medians over all epochs of all
+rounds. A library that is not installed is skipped, and the report says so.
+
+Besides training it times ``import nnlib`` (in fresh interpreters) and the nbval run
+of every notebook in notebooks/ and solutions/ (what ``make test`` runs).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ROUNDS = {"W1": 7, "W2": 7, "W3": 5}
+TARGETS = {  # nnlib time / other time, 1 thread (issue 8)
+    ("W1", "torch"): 0.25, ("W1", "sklearn"): 0.5,
+    ("W2", "torch"): 0.4, ("W2", "sklearn"): 0.6,
+    ("W3", "torch"): 0.8, ("W3", "sklearn"): 0.85,
+}
+GFLOPS_TARGET = 0.85
+ACCURACY_TOLERANCE = 0.01
+IMPORT_TARGET = 0.150
+NOTEBOOK_BUDGET = 20.0
+
+
+# --- one thread setting, in its own process ----------------------------------------
+def run_worker(args):
+    sys.path.insert(0, str(HERE))
+    import workloads as wl
+
+    frameworks, skipped = {}, {}
+    for name in args.frameworks.split(","):
+        try:
+            if name == "torch":
+                import torch
+                if args.threads == "1":
+                    torch.set_num_threads(1)
+            elif name == "sklearn":
+                import sklearn.neural_network  # noqa: F401
+            frameworks[name] = wl.TRAINERS[name]
+        except ImportError as exc:
+            skipped[name] = f"not installed ({exc})"
+
+    out = {"threads": args.threads, "libraries": libraries(), "skipped": skipped,
+           "load_before": os.getloadavg(), "workloads": {}}
+    for w in wl.workloads(args.tiny):
+        X, y, note = wl.load_data(w)
+        w = dataclasses.replace(w, n=len(X))
+        init, orders = wl.initial_weights(w), wl.epoch_orders(len(X), w.epochs)
+        runners = {name: (lambda t=train: t(w, X, y, init, orders)) for name, train in frameworks.items()}
+        if w.key == "W3":   # what an nnlib epoch is made of, measured in the same rotation
+            runners["matmuls only"] = lambda: ([wl.matmuls_only(w, len(X))], None)
+            runners["Adam only"] = lambda: ([wl.adam_only(w, init, len(X))], None)
+        epochs = {name: [] for name in runners}
+        accuracy = {}
+        names = list(runners)
+        for r in range(args.rounds or (2 if args.tiny else ROUNDS[w.key])):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                durations, acc = runners[name]()
+                epochs[name] += durations
+                if acc is not None:
+                    accuracy[name] = acc
+        out["workloads"][w.key] = {
+            "describe": w.describe(), "note": note, "n": len(X), "epochs": epochs, "accuracy": accuracy,
+            "flops": wl.flops(w), "batch": w.batch,
+            "params": sum(a * b + b for a, b in zip(w.sizes[:-1], w.sizes[1:])),
+        }
+        print(f"  [{args.threads} thread(s)] {w.key} done", file=sys.stderr, flush=True)
+    out["load_after"] = os.getloadavg()
+    Path(args.worker_out).write_text(json.dumps(out))
+
+
+def libraries():
+    """Versions and BLAS of the libraries in this process, and their thread counts."""
+    import numpy as np
+
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)")}
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["numpy BLAS"] = f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # older numpy: no mode="dicts"
+        info["numpy BLAS"] = "unknown"
+    try:
+        import threadpoolctl
+        for pool in threadpoolctl.threadpool_info():
+            if pool.get("internal_api") == "openblas" and "numpy" in pool.get("filepath", ""):
+                info["numpy BLAS"] += f" (core type {pool.get('architecture')}, threads: {pool.get('num_threads')})"
+    except ImportError:
+        pass
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        blas = [line.strip(" -") for line in torch.__config__.show().splitlines() if "Math Kernel" in line]
+        info["torch"] = f"{torch.__version__} ({blas[0].split(' for ')[0] if blas else 'BLAS unknown'}, " \
+                        f"threads: {torch.get_num_threads()})"
+    if "sklearn" in sys.modules:
+        info["scikit-learn"] = sys.modules["sklearn"].__version__
+    return info
+
+
+# --- the driver ---------------------------------------------------------------------
+def run_setting(args, threads):
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env.pop(var, None)
+        if threads == "1":
+            env[var] = "1"
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        cmd = [sys.executable, __file__, "--worker", "--threads", threads, "--worker-out", str(result),
+               "--frameworks", args.frameworks]
+        if args.tiny:
+            cmd.append("--tiny")
+        if args.rounds:
+            cmd += ["--rounds", str(args.rounds)]
+        subprocess.run(cmd, env=env, check=True)
+        return json.loads(result.read_text())
+
+
+def import_time(repeats):
+    """Median seconds of `import nnlib` in a fresh interpreter (interpreter start-up not counted)."""
+    code = "import time; t = time.perf_counter(); import nnlib; print(time.perf_counter() - t)"
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True, cwd=ROOT).stdout) for _ in range(repeats)]
+    return _median(times), min(times), max(times)
+
+
+def notebook_times():
+    """[(notebook, seconds, passed)] for the nbval run of each notebook, as `make test` runs it."""
+    env = dict(os.environ, NNLIB_CHECKS_STRICT="1", MPLBACKEND="Agg")
+    for var in THREAD_VARS:
+        env.pop(var, None)
+    rows = []
+    for folder in ("notebooks", "solutions"):
+        for nb in sorted((ROOT / folder).glob("*.ipynb")):
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                   str(nb.relative_to(ROOT))], cwd=ROOT, env=env, capture_output=True)
+            rows.append((f"{folder}/{nb.name}", time.perf_counter() - start, done.returncode == 0))
+            print(f"  nbval {folder}/{nb.name}: {rows[-1][1]:.1f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        get = lambda key: next((l.split(":", 1)[1].strip() for l in lines if l.startswith(key)), "?")
+        cpu = f"{get('model name')} (family {get('cpu family')}, model {get('model')})"
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    return {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform()}
+
+
+# --- the report ---------------------------------------------------------------------
+def _median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def _quantile(xs, q):
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _time(seconds):
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+LABELS = {"nnlib": "nnlib", "torch": "PyTorch", "sklearn": "scikit-learn"}
+
+
+def report(args, settings, imports, notebooks):
+    first = settings[0]
+    lines = [
+        "# nnlib benchmark results",
+        "",
+        f"Written by `benchmarks/bench.py{' --tiny' if args.tiny else ''}` (`make bench`) on "
+        f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}. Every figure below is measured by that run; "
+        "none is edited by hand. Re-run `make bench` to refresh them.",
+        "",
+        "## Machine and libraries",
+        "",
+    ]
+    m = machine()
+    lines += [f"- CPU: {m['cpu']}, {m['cores']} cores; {m['os']}"]
+    for s in settings:
+        libs = s["libraries"]
+        label = "1 thread" if s["threads"] == "1" else "default threads"
+        lines.append(f"- {label}: Python {libs['python']}; numpy {libs['numpy']} with {libs['numpy BLAS']}; "
+                     + "; ".join(f"{k} {v}" for k, v in libs.items() if k in ("torch", "scikit-learn"))
+                     + f"; OPENBLAS_CORETYPE={libs['OPENBLAS_CORETYPE']}")
+    for name, why in first["skipped"].items():
+        lines.append(f"- **{LABELS[name]} skipped**: {why}")
+    loads = [round(x, 2) for s in settings for x in (s["load_before"][0], s["load_after"][0])]
+    lines += [
+        f"- Load average (1 min) before/after each thread setting: {loads}. The machine is shared "
+        "(other test runs may be going on): the rotation and the medians are there for that, "
+        "and the p25-p75 columns show how noisy it was.",
+        "",
+        "## Method",
+        "",
+        "Identical work for all three: float32, the same initial weights (Xavier uniform, zero biases), "
+        "the same mini-batches in the same order, softmax cross-entropy, Adam (betas 0.9/0.999, eps 1e-8), "
+        "no weight decay. nnlib runs `Sequential.fit`; PyTorch the usual `nn.Sequential` loop with "
+        "`torch.optim.Adam` (its defaults) and `loss.item()` per batch; scikit-learn "
+        "`MLPClassifier(solver=\"adam\", alpha=0).fit`. Only training is timed, per epoch; "
+        "training accuracy is measured on the whole training set afterwards. "
+        "Ratios are nnlib's median epoch time over the other library's (below 1: nnlib is faster).",
+        "",
+    ]
+    for w in first["workloads"].values():
+        lines.append(f"- {w['describe']}" + (f" **({w['note']})**" if w["note"] else ""))
+    lines.append("")
+
+    for s in settings:
+        lines += _setting_tables(s)
+    lines += _targets(settings)
+
+    lines += ["## `import nnlib`", ""]
+    median, lo, hi = imports
+    lines += [f"Median over fresh interpreters: **{median * 1e3:.0f} ms** (min {lo * 1e3:.0f}, max {hi * 1e3:.0f}); "
+              f"target < {IMPORT_TARGET * 1e3:.0f} ms: {'met' if median < IMPORT_TARGET else 'NOT met'}. "
+              "numpy's own import is most of it.", ""]
+
+    lines += ["## nbval run per notebook", ""]
+    if notebooks is None:
+        lines += ["Not measured in this run (`--tiny` or `--no-notebooks`).", ""]
+    elif not notebooks:
+        lines += ["No notebooks in notebooks/ or solutions/ yet.", ""]
+    else:
+        lines += [f"`pytest <notebook>` (nbval, default threads), wall time including pytest and kernel start-up; "
+                  f"budget {NOTEBOOK_BUDGET:.0f} s each.", "",
+                  "| notebook | seconds | passed | within budget |", "|---|---:|---|---|"]
+        for nb, secs, passed in notebooks:
+            lines.append(f"| {nb} | {secs:.1f} | {'yes' if passed else 'NO'} | "
+                         f"{'yes' if secs <= NOTEBOOK_BUDGET else 'NO'} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _stats(s, key):
+    w = s["workloads"][key]
+    rows = {}
+    for name, epochs in w["epochs"].items():
+        if name in LABELS:
+            med = _median(epochs)
+            rows[name] = {"median": med, "p25": _quantile(epochs, 0.25), "p75": _quantile(epochs, 0.75),
+                          "rate": w["n"] / med, "accuracy": w["accuracy"][name], "count": len(epochs)}
+    return rows
+
+
+def _setting_tables(s):
+    label = "1 thread" if s["threads"] == "1" else "Default threads"
+    lines = [f"## {label}", ""]
+    for key, w in s["workloads"].items():
+        rows = _stats(s, key)
+        lines += [f"### {w['describe'].split(':')[0]}", "",
+                  "| library | time / epoch (median) | p25 - p75 | samples / s | training accuracy | nnlib / this |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, r in rows.items():
+            ratio = rows["nnlib"]["median"] / r["median"] if "nnlib" in rows else float("nan")
+            lines.append(f"| {LABELS[name]} | {_time(r['median'])} | {_time(r['p25'])} - {_time(r['p75'])} | "
+                         f"{r['rate']:,.0f} | {r['accuracy'] * 100:.2f} % | {ratio:.2f} |")
+        lines.append(f"\n({rows['nnlib']['count']} epochs per library.)" if "nnlib" in rows else "")
+        if key == "W3" and "nnlib" in rows:
+            lines += [""] + _gflops(s)
+        lines.append("")
+    return lines
+
+
+def _gflops(s):
+    w = s["workloads"]["W3"]
+    convention, performed = w["flops"]
+    n, epoch = w["n"], _median(w["epochs"]["nnlib"])
+    matmul, adam = _median(w["epochs"]["matmuls only"]), _median(w["epochs"]["Adam only"])
+    attainable = performed * n / matmul
+    ours = convention * n / epoch
+    return [
+        f"GFLOP/s, counting a training step as 6 x sum(in x out) = {convention:,} FLOP per example "
+        f"(the issue's convention): nnlib **{ours / 1e9:.1f} GFLOP/s**. Attainable: numpy float32 matmul at "
+        f"the layer shapes (the step's own matmuls, batch {w['batch']}, alone) **{attainable / 1e9:.1f} GFLOP/s**. "
+        f"nnlib reaches **{ours / attainable * 100:.0f} %** of it (target {GFLOPS_TARGET * 100:.0f} %).",
+        "",
+        f"The step performs {performed:,} FLOP per example, not {convention:,}: nobody needs the first layer's "
+        f"input gradient, and none of the three libraries computes it. Counted that way nnlib runs at "
+        f"{performed * n / epoch / 1e9:.1f} GFLOP/s, {performed * n / epoch / attainable * 100:.0f} % of attainable.",
+        "",
+        f"Where nnlib's median epoch ({_time(epoch)}) goes: the matmuls alone take {_time(matmul)}, "
+        f"nnlib's Adam updates alone {_time(adam)} (12 elementwise numpy passes over "
+        f"{w['params']:,} parameters per step), "
+        f"the rest (batch gathering, bias, ReLU, loss, accuracy, cache misses) {_time(max(epoch - matmul - adam, 0))}.",
+    ]
+
+
+def _targets(settings):
+    one = next((s for s in settings if s["threads"] == "1"), None)
+    if one is None:
+        return []
+    lines = ["## Targets (float32, 1 thread)", "",
+             "| workload | against | nnlib / other | target | met |", "|---|---|---:|---:|---|"]
+    for key in one["workloads"]:
+        rows = _stats(one, key)
+        if "nnlib" not in rows:
+            continue
+        for other in ("torch", "sklearn"):
+            if other in rows:
+                ratio = rows["nnlib"]["median"] / rows[other]["median"]
+                target = TARGETS[(key, other)]
+                lines.append(f"| {key} | {LABELS[other]} | {ratio:.2f} | <= {target} | "
+                             f"{'yes' if ratio <= target else '**no**'} |")
+        others = [o for o in ("torch", "sklearn") if o in rows]
+        if others:
+            gap = max(abs(rows["nnlib"]["accuracy"] - rows[o]["accuracy"]) for o in others)
+            lines.append(f"| {key} | training accuracy | {gap * 100:.2f} pp apart | <= 1 pp | "
+                         f"{'yes' if gap <= ACCURACY_TOLERANCE else '**no**'} |")
+        if key == "W3" and "matmuls only" in one["workloads"][key]["epochs"]:
+            w = one["workloads"][key]
+            convention, performed = w["flops"]
+            share = (convention / _median(w["epochs"]["nnlib"])) / (performed / _median(w["epochs"]["matmuls only"]))
+            lines.append(f"| W3 | attainable matmul GFLOP/s | {share * 100:.0f} % | >= {GFLOPS_TARGET * 100:.0f} % | "
+                         f"{'yes' if share >= GFLOPS_TARGET else '**no**'} |")
+    lines.append("")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="small sizes, 2 rounds, no notebooks: a smoke run")
+    parser.add_argument("--threads", choices=["1", "default", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per workload (default: 7, 7, 5)")
+    parser.add_argument("--frameworks", default="nnlib,torch,sklearn")
+    parser.add_argument("--out", default=None, help="where to write the markdown (default: benchmarks/RESULTS.md; "
+                                                    "with --tiny: print it)")
+    parser.add_argument("--no-notebooks", action="store_true", help="skip the nbval timings")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return run_worker(args)
+
+    settings = [run_setting(args, t) for t in (["1", "default"] if args.threads == "both" else [args.threads])]
+    imports = import_time(3 if args.tiny else 11)
+    notebooks = None if (args.tiny or args.no_notebooks) else notebook_times()
+    text = report(args, settings, imports, notebooks)
+    out = args.out or (None if args.tiny else str(HERE / "RESULTS.md"))
+    if out:
+        Path(out).write_text(text + "\n")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
