@@ -377,6 +377,7 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
     from .kernel import KernelDied, KernelSession
     from .remote import Channel, CheckerNamespace, fake_get_ipython
 
+    strict_before = os.environ.get("NNLIB_CHECKS_STRICT")
     os.environ["NNLIB_CHECKS_STRICT"] = "1"     # in this process: a failing check raises
     lost = ""                                   # why the kernel is gone, once it is
     with tempfile.TemporaryDirectory(prefix="nnlib-grading-") as cwd:
@@ -421,6 +422,10 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
                 result["notes"].append(f"the kernel was restarted {session.restarts} time(s) after a timeout "
                                        "(Ctrl-C did not stop your code); the cells before were run again.")
             session.shutdown()
+            if strict_before is None:
+                os.environ.pop("NNLIB_CHECKS_STRICT", None)
+            else:
+                os.environ["NNLIB_CHECKS_STRICT"] = strict_before
     if lost and not result["error"]:
         result["error"] = lost
 

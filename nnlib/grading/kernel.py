@@ -271,10 +271,16 @@ def _clean(text):
 
 
 def _where(traceback_lines):
-    """'line 2: `return X @ w`' from an IPython traceback (the last frame in a cell)."""
-    text = _clean("\n".join(str(t) for t in traceback_lines))
-    hits = re.findall(r"^-*> ?(\d+)\s(.*)$", text, flags=re.M)
-    if hits:
-        lineno, line = hits[-1]
-        return f" (line {lineno}: `{line.strip()[:200]}`)"
+    """'line 2: `return X @ w`': the failing line of the deepest frame in a cell of the notebook.
+
+    IPython sends one string per frame; a cell's frame is headed "Cell In[3], line 2" (or
+    names an ipykernel temporary file), a library's frame names its file.
+    """
+    frames = [_clean(str(t)) for t in traceback_lines]
+    cells = [f for f in frames if "Cell In[" in f or "ipykernel_" in f] or frames
+    for frame in reversed(cells):
+        hits = re.findall(r"^-*> ?(\d+)\s(.*)$", frame, flags=re.M)
+        if hits:
+            lineno, line = hits[-1]
+            return f" (line {lineno}: `{line.strip()[:200]}`)"
     return ""
