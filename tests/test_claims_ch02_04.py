@@ -291,9 +291,7 @@ def test_C13_with_adam_the_gap_closes_unless_outputs_saturate():
 # --- the plotting helper chapter 3 added to nnlib.plot ----------------------------------
 
 def test_heatmap_draws_one_value_per_point_and_rejects_bad_shapes():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt         # conftest selects the Agg backend
     import pytest
 
     from nnlib import plot
