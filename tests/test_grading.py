@@ -187,7 +187,7 @@ def _graded(cid, src):
 
 SYNTHETIC = "99_grading_fixture"
 SYNTHETIC_CELLS = [
-    _cell("setup", "import numpy as np\nfrom nnlib import Dense\n"),
+    _cell("setup", "import numpy as np\nfrom nnlib import Dense, Identity\n"),
     # the check passes a lambda and a numpy function: the student's code calls them back
     _answer("apply-answer", "def apply(f, x):", "return f(x) + 1"),
     _graded("apply", "assert np.allclose(apply(lambda z: 2 * z, np.arange(3.0)), [1, 3, 5])\n"
@@ -208,7 +208,14 @@ SYNTHETIC_CELLS = [
     _cell("counter-answer", "class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def inc(self):\n"
                             "        ### BEGIN SOLUTION\n        self.n += 1\n        return self.n\n"
                             "        ### END SOLUTION\n", solution=True, grade=False, grade_id="counter-answer"),
-    _graded("counter", "c = Counter()\nc.inc()\nassert c.inc() == 2 and c.n == 2 and 'Counter' in repr(c)\n"),
+    _graded("counter", "assert isinstance(Counter, type)\nc = Counter()\nc.inc()\n"
+                       "assert c.inc() == 2 and c.n == 2 and 'Counter' in repr(c)\n"),
+    # an instance of a subclass of an nnlib class is an instance of that class for isinstance
+    _cell("double-answer", "class Double(Identity):\n    def forward(self, x, training=False):\n"
+                           "        ### BEGIN SOLUTION\n        return 2 * x\n        ### END SOLUTION\n",
+          solution=True, grade=False, grade_id="double-answer"),
+    _graded("double", "d = Double()\nassert isinstance(d, Identity) and not isinstance(d, Dense)\n"
+                      "assert np.allclose(d.forward(np.ones(2)), 2)\n"),
     # nnlib's own objects come back as real nnlib objects (data only)
     _answer("layer-answer", "def make_layer():", "return Dense(2, 3, rng=0)"),
     _graded("layer", "layer = make_layer()\nassert isinstance(layer, Dense) and layer.W.shape == (2, 3)\n"

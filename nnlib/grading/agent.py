@@ -18,7 +18,7 @@ import builtins
 import json
 import traceback
 
-from .codec import NotData, decode, encode
+from .codec import NotData, _named, decode, encode
 
 MIME = "application/x-nnlib-grading+json"
 PROMPT = "\x00nnlib-grading-callback:"
@@ -35,12 +35,18 @@ def _ref(obj):
         hid = len(_objects) + 1
         _objects[hid] = obj
         _handles[key] = hid
+    d = {"$": "ref", "id": hid, "type": "object", "callable": False}
     try:
-        is_callable = callable(obj)
-        type_name = type(obj).__name__
-    except BaseException:   # a hostile __class__; the grader does not care
-        is_callable, type_name = False, "object"
-    return {"$": "ref", "id": hid, "type": str(type_name)[:80], "callable": bool(is_callable)}
+        d.update(type=str(type(obj).__name__)[:80], callable=bool(callable(obj)))
+        if isinstance(obj, type):
+            d["kind"] = "class"
+        else:   # the nnlib class it derives from, if any, so that isinstance(obj, Layer) holds
+            base = next((c for c in type(obj).__mro__[1:] if _named(c)), None)
+            if base is not None:
+                d["base"] = list(_named(base))
+    except BaseException:   # a hostile __class__ or __mro__; the grader does not care
+        pass
+    return d
 
 
 def _object(d):

@@ -21,7 +21,7 @@ import re
 import time
 
 from . import agent
-from .codec import BadData, NotData, decode, encode, merge_into
+from .codec import BadData, NotData, _lookup, decode, encode, merge_into
 from .kernel import CellTimeout
 
 __all__ = ["Channel", "RemoteObject", "StudentError", "CheckerNamespace"]
@@ -90,10 +90,22 @@ class Channel:
     def _ref(self, d):
         type_name = str(d.get("type", "object"))
         type_name = type_name if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", type_name) else "object"
-        key = (type_name, bool(d.get("callable")))
+        # What isinstance() sees: a class of the student's is a `type`; an instance of a
+        # subclass of an nnlib class is an instance of that nnlib class.
+        seen_as = type if d.get("kind") == "class" else None
+        if seen_as is None and type(d.get("base")) is list and len(d["base"]) == 2:
+            try:
+                seen_as = _lookup(*d["base"])
+            except Exception:
+                seen_as = None
+            seen_as = seen_as if isinstance(seen_as, type) else None
+        key = (type_name, bool(d.get("callable")), seen_as)
         if key not in self._types:
             base = RemoteCallable if key[1] else RemoteObject
-            self._types[key] = type(type_name, (base,), {"__slots__": (), "__module__": "student"})
+            attrs = {"__slots__": (), "__module__": "student"}
+            if seen_as is not None:
+                attrs["__class__"] = property(lambda self, c=seen_as: c)
+            self._types[key] = type(type_name, (base,), attrs)
         obj = object.__new__(self._types[key])
         object.__setattr__(obj, "_channel", self)
         object.__setattr__(obj, "_id", d["id"])
