@@ -427,7 +427,7 @@ def dead_units_curve(monitor, ax=None, *, title="Dead ReLU units"):
                 ax.plot(epochs, 100 * dead[:, i], color=colors[i], lw=0.9, alpha=0.8, label=label)
         ax.plot(epochs, 100 * monitor.dead_fraction, "k-", lw=2, label="all ReLU units")
         ax.legend(fontsize=7)
-    else:
+    elif not getattr(monitor, "relu_names", None):
         ax.text(0.5, 0.5, "no ReLU layers", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylim(-2, 102)
     ax.set_xlabel("epoch")
@@ -494,6 +494,9 @@ def training_dashboard(monitor, history, axes=None, *, title=None):
         dead_units_curve(monitor, ax=dead_ax)
     else:
         saturation_curve(monitor, ax=dead_ax)
+    if not monitor.epochs:
+        for ax in (grad_ax, dead_ax):
+            ax.text(0.5, 0.5, "no epoch completed", ha="center", va="center", transform=ax.transAxes)
     hist = getattr(history, "history", history)
     losses = np.asarray(hist.get("loss", []), dtype=float)
     if losses.size:
