@@ -36,7 +36,7 @@ def test_C02_stacked_dense_layers_collapse_into_one_affine_map():
         out_stack, out_single = stack.predict(X), single.forward(X)
         assert out_stack.dtype == np.float64
         assert np.max(np.abs(out_stack - out_single)) < 1e-12
-        # ...and the stack really is more than one layer: its parameters differ from the folded map's
+        # ...although the stack has more parameters than the single map it equals
         assert stack.count_params() > W.size + b.size
 
 
@@ -169,8 +169,8 @@ def linear_regression_data():
 
 def test_C12_fit_stops_at_a_loss_threshold_and_reports_the_epoch():
     X, y = linear_regression_data()
-    best = np.mean((np.column_stack([X, np.ones(len(X))]) @ np.linalg.lstsq(
-        np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0] - y) ** 2)
+    A = np.column_stack([X, np.ones(len(X))])
+    best = np.mean((A @ np.linalg.lstsq(A, y, rcond=None)[0] - y) ** 2)      # the least-squares optimum
     threshold = 1.01 * best
     model = Sequential([Dense(1, 1, rng=0)])
     history = model.fit(X, y, loss=MSE(), optimizer=SGD(0.3), epochs=10_000, batch_size=None,
