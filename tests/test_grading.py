@@ -369,3 +369,28 @@ def test_merge_into_keeps_aliases():
     params = {"w": w, "gone": 1}
     assert codec.merge_into(params, {"w": np.zeros(2), "new": 2})
     assert params["w"] is w and np.all(w == 0) and params == {"w": w, "new": 2}
+
+
+# --- every chapter: the solution gets full marks, the unsolved exercise none ------------------
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def every_chapter(tmp_path_factory):
+    """Each solutions/ and exercises/ notebook graded in one run (so new chapters are covered)."""
+    out = tmp_path_factory.mktemp("every_chapter")
+    proc = run_cli("solutions", "exercises", "--out", out, "-j", "2", "--timeout", "60", "--root", ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return read_csv(out / "grades.csv")[1], out
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_scores_full_marks_and_exercise_zero(every_chapter, path):
+    rows, out = every_chapter
+    solved, unsolved = rows[f"solutions/{path.name}"], rows[f"exercises/{path.name}"]
+    text = (out / "feedback" / "solutions" / f"{path.stem}.md").read_text(encoding="utf-8")
+    assert solved["error"] == "" and solved["total"] == solved["max"], f"the solution does not grade fully:\n{text}"
+    assert unsolved["error"] == "" and unsolved["total"] == "0" and unsolved["max"] == solved["max"]
+    text = (out / "feedback" / "exercises" / f"{path.stem}.md").read_text(encoding="utf-8")
+    assert "(failed)" not in text and "(passed)" not in text, f"unsolved should be 'not done':\n{text}"
