@@ -64,3 +64,7 @@ def test_strict_mode_raises_for_graders(monkeypatch):
     with pytest.raises(CheckFailed, match="is 4.5, expected 4.75"):
         ch01.predict(lambda X, w, b: X @ w)
     assert ch01.predict(lambda X, w, b: X @ w + b).passed
+
+
+def test_missing_return_in_mse_is_named():
+    assert "did you forget to `return`" in ch01.mse(lambda p, y: None).message

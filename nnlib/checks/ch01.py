@@ -33,6 +33,7 @@ def mse(fn):
     cases = [(np.array([1.0, 2.0]), np.array([1.0, 4.0])), (rng.standard_normal(7), rng.standard_normal(7))]
     for i, (pred, y) in enumerate(cases, 1):
         got = fn(pred.copy(), y.copy())
+        expect(got is not None, "mse returned None: did you forget to `return` it?")
         expected = np.mean((pred - y) ** 2)
         if np.ndim(got) == 0 and np.isclose(float(got), np.sum((pred - y) ** 2)) and not np.isclose(float(got), expected):
             expect(False, f"for case {i} mse is {float(got):.4g}: that is the sum of squared errors; "
