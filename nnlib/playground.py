@@ -775,7 +775,7 @@ class _Pictures:
 
         self.pg = pg
         self.blits = {}
-        for name, size in (("loss", (4.4, 1.9)), ("output", (4.4, 4.4)), ("network", (6.6, 4.4)),
+        for name, size in (("loss", (4.4, 1.9)), ("output", (4.4, 4.4)), ("network", (6.0, 4.4)),
                            ("diagnostics", (6.6, 2.5))):
             fig = Figure(figsize=size, dpi=dpi)
             FigureCanvasAgg(fig)
@@ -940,7 +940,9 @@ class _Pictures:
             for i, column in enumerate(maps):
                 for j, img in enumerate(column):
                     x, y = self._node_xy(i, j, len(column))
-                    buffer[top + y:top + y + S, left + x:left + x + S, :3] = img
+                    r, c = top + y, left + x
+                    buffer[r - 1:r + S + 1, c - 1:c + S + 1, :3] = 190      # a thin grey frame
+                    buffer[r:r + S, c:c + S, :3] = img
 
         return self.blits["network"].png(paint)
 
@@ -1038,7 +1040,7 @@ class _PlaygroundUI:
             "regularization": W.Dropdown(options=["none", "L1", "L2"], description="regularization"),
             "reg_rate": W.Dropdown(options=REG_RATES, description="regularization rate"),
             "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
-            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "104px"}),
+            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "100px"}),
             "classes": W.IntSlider(min=2, max=6, description="classes (gauss, spiral)", continuous_update=False),
             "train_percent": W.IntSlider(min=10, max=90, step=10, description="training data %",
                                          continuous_update=False),
@@ -1052,13 +1054,13 @@ class _PlaygroundUI:
             "batch_norm": W.Checkbox(description="batch norm", indent=False),
             "seed": W.BoundedIntText(min=0, max=10 ** 6, description="seed"),
         }
-        widths = {"dataset": "240px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
+        widths = {"dataset": "226px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
                   "seed": "130px", "regularization": "190px", "reg_rate": "210px", "learning_rate": "190px",
                   "dropout": "250px"}
         for key, widget in c.items():
             if hasattr(widget.style, "description_width"):
                 widget.style.description_width = "initial"
-            sized(widget, widths.get(key, "230px"), key.replace("_", "-"))
+            sized(widget, widths.get(key, "226px"), key.replace("_", "-"))
             widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
         self.features = {}
         for name, label in _FEATURE_LABELS.items():
@@ -1072,7 +1074,7 @@ class _PlaygroundUI:
         self.neuron_buttons = W.HBox()
         self.loss_img = sized(W.Image(format="png"), "352px", "loss")
         self.output_img = sized(W.Image(format="png"), "352px", "output")
-        self.network_img = sized(W.Image(format="png"), "528px", "network")
+        self.network_img = sized(W.Image(format="png"), "480px", "network")
         self.diagnostics_img = sized(W.Image(format="png"), "528px", "diagnostics")
         self.losses = sized(W.HTML(), "352px", "losses")
         self.message = sized(W.HTML(), "100%", "message")
@@ -1097,13 +1099,16 @@ class _PlaygroundUI:
 
         top = row(self.play_btn, self.step_btn, self.reset_btn, self.epoch, c["learning_rate"], c["activation"],
                   c["regularization"], c["reg_rate"], c["problem"])
-        data = W.VBox([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
-                       self.regen_btn], layout=W.Layout(width="250px"))
-        features = W.VBox([head("Features"), *self.features.values()], layout=W.Layout(width="86px"))
-        network = W.VBox([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
-                          self.neuron_buttons, self.network_img])
-        output = W.VBox([head("Output"), self.losses, self.loss_img, self.output_img,
-                         row(c["show_test"], c["discretize"])])
+        def column(kids, width):               # fixed widths: the figures keep their size, the row wraps instead
+            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 8px 0 0"))
+
+        data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
+                       self.regen_btn], "232px")
+        features = column([head("Features"), *self.features.values()], "80px")
+        network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
+                          self.neuron_buttons, self.network_img], "488px")
+        output = column([head("Output"), self.losses, self.loss_img, self.output_img,
+                         row(c["show_test"], c["discretize"])], "360px")
         beyond = W.VBox([
             head("Beyond the TensorFlow Playground"),
             row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
