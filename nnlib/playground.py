@@ -645,17 +645,21 @@ def _rng_of(layer):
 # Drawn with matplotlib's Agg canvas and sent to the browser as PNG bytes in ipywidgets.Image.
 # The artists are made once per network shape and only updated per frame (set_data and friends),
 # so a frame costs a few milliseconds of drawing.
-_WHITE = np.array([255.0, 255.0, 255.0])
+_WHITE = np.array([255.0, 255.0, 255.0], dtype=np.float32)
 _NEG = np.array([232.0, 116.0, 59.0])      # orange: negative, class 0 (plot.CLASS_COLORS[0])
 _POS = np.array([31.0, 119.0, 180.0])      # blue: positive, class 1 (plot.CLASS_COLORS[1])
+_DNEG, _DPOS = (_NEG - _WHITE).astype(np.float32), (_POS - _WHITE).astype(np.float32)
 _LABELS = {"x1": "$x_1$", "x2": "$x_2$", "x1^2": "$x_1^2$", "x2^2": "$x_2^2$", "x1*x2": "$x_1 x_2$",
            "sin(x1)": r"$\sin x_1$", "sin(x2)": r"$\sin x_2$"}
 
 
 def _diverging(v):
     """Values in [-1, 1] -> RGB uint8: orange below 0, white at 0, blue above."""
-    t = np.clip(np.nan_to_num(v), -1.0, 1.0)[..., None]
-    return np.where(t < 0, _WHITE + (_NEG - _WHITE) * -t, _WHITE + (_POS - _WHITE) * t).astype(np.uint8)
+    t = np.clip(v, -1.0, 1.0, dtype=np.float32)[..., None]
+    if not np.isfinite(t).all():
+        t = np.nan_to_num(t)                             # a diverged network is drawn white
+    rgb = np.where(t < 0, _WHITE - _DNEG * t, _WHITE + _DPOS * t)
+    return rgb.astype(np.uint8)
 
 
 def _class_rgb():

@@ -89,7 +89,8 @@ def lab(tmp_path_factory):
                JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
     args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-            "--ServerApp.password=", f"--ServerApp.root_dir={served}", "--ServerApp.open_browser=False"]
+            "--ServerApp.password=", f"--ServerApp.root_dir={served}", "--ServerApp.open_browser=False",
+            "--ServerApp.disable_check_xsrf=True"]        # lets the test shut its kernels down over the API
     if hasattr(os, "getuid") and os.getuid() == 0:
         args.append("--allow-root")
     log = open(tmp / "lab.log", "w")
