@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "CheckResult", "CheckFailed", "Mismatch", "check", "strict",
-    "expect", "expect_close", "expect_shape", "expect_callable",
+    "expect", "expect_close", "expect_shape", "expect_callable", "expect_tuple", "as_array", "is_close",
 ]
 
 SYMBOLS = {"passed": "✅", "failed": "❌", "not done": "⏳", "error": "❌"}
@@ -134,14 +134,37 @@ def expect_shape(got, shape, what):
     expect(got.shape == tuple(shape), f"{what} has shape {got.shape}, expected {tuple(shape)}.")
 
 
-def expect_close(got, expected, what, *, atol=1e-6, rtol=1e-5):
-    """Compare a student's array (or number) with the expected one, explaining the first difference."""
+def as_array(got, what):
+    """The student's answer as a float array, or a Mismatch saying why it cannot be one."""
     if got is None:
         raise Mismatch(f"{what} is None: did you forget to `return` it?")
     try:
-        got_arr = np.asarray(got, dtype=np.float64)
+        return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         raise Mismatch(f"{what} should be a number or an array of numbers, got {type(got).__name__}.") from None
+
+
+def is_close(got, expected, *, atol=1e-6, rtol=1e-5):
+    """True when got is an array of expected's shape and close to it (never raises: for telling mistakes apart)."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == np.shape(expected) and bool(np.allclose(got, expected, atol=atol, rtol=rtol))
+
+
+def expect_tuple(result, names, fn_name):
+    """Check that a function returned len(names) values (a tuple or list); return them."""
+    expect(result is not None, f"{fn_name} returned None: did you forget to `return` it?")
+    expect(isinstance(result, (tuple, list)) and len(result) == len(names),
+           f"{fn_name} should return {len(names)} values ({', '.join(names)}), got {type(result).__name__}"
+           + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "") + ".")
+    return result
+
+
+def expect_close(got, expected, what, *, atol=1e-6, rtol=1e-5):
+    """Compare a student's array (or number) with the expected one, explaining the first difference."""
+    got_arr = as_array(got, what)
     exp_arr = np.asarray(expected, dtype=np.float64)
     if got_arr.shape != exp_arr.shape:
         if got_arr.size == exp_arr.size and got_arr.size > 1:

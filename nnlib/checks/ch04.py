@@ -7,22 +7,15 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..gradcheck import numerical_gradient
-from . import Mismatch, check, expect, expect_callable, expect_close
+from . import Mismatch, check, expect, expect_callable, expect_close, expect_tuple, is_close
 
 
 def _pair(result, name, what):
-    expect(result is not None, f"{name} returned None: did you forget to `return` it?")
-    expect(isinstance(result, (tuple, list)) and len(result) == 2,
-           f"{name} should return a pair ({what}), got {type(result).__name__}.")
-    return result
+    return expect_tuple(result, [part.strip() for part in what.split(",")], name)
 
 
 def _is(got, expected):
-    try:
-        got = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == np.shape(expected) and np.allclose(got, expected, atol=1e-9, rtol=1e-6)
+    return is_close(got, expected, atol=1e-9, rtol=1e-6)
 
 
 @check("mse_and_gradient")

@@ -11,18 +11,12 @@ import numpy as np
 from ..activations import log_softmax, sigmoid
 from ..data import circles
 from ..gradcheck import numerical_gradient
-from . import Mismatch, check, expect, expect_callable, expect_close
+from . import Mismatch, as_array, check, expect, expect_callable, expect_close, expect_tuple
 
 TOL = 1e-6          # max relative error against the numerical gradient
 
 
-def _array(got, what):
-    if got is None:
-        raise Mismatch(f"{what} is None: did you forget to `return` it?")
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"{what} should be an array of numbers, got {type(got).__name__}.") from None
+_array = as_array
 
 
 def _same(got, expected):
@@ -48,10 +42,7 @@ def _agree(got, numeric, what):
 
 
 def _triple(result, fn_name, names):
-    expect(isinstance(result, (tuple, list)) and len(result) == len(names),
-           f"{fn_name} should return {len(names)} values ({', '.join(names)}), got "
-           f"{type(result).__name__}{f' of length {len(result)}' if isinstance(result, (tuple, list)) else ''}.")
-    return [_array(r, name) for r, name in zip(result, names)]
+    return [_array(r, name) for r, name in zip(expect_tuple(result, names, fn_name), names)]
 
 
 # --- Dense --------------------------------------------------------------------------------------

@@ -4,14 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..optim import Adam, Momentum
-from . import check, expect, expect_callable, expect_close
+from . import check, expect, expect_callable, expect_close, expect_tuple
 
 
 def _pair(result, names, fn):
-    expect(isinstance(result, tuple) and len(result) == len(names),
-           f"{fn} should return a tuple ({', '.join(names)}), got {type(result).__name__}"
-           + (f" of length {len(result)}" if isinstance(result, tuple) else "") + ".")
-    return result
+    return expect_tuple(result, names, fn)
 
 
 @check("momentum_step")
