@@ -11,7 +11,12 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread (before numpy loads): the course's small matrices run faster, and the
+# notebooks' kernels inherit it. `make test` sets the same; an explicit setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 os.environ["NNLIB_CHECKS_STRICT"] = "1"
