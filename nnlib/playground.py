@@ -367,6 +367,8 @@ class Playground:
                 self.train_epoch()
             self.redraw()
         self.frame_times.append(time.perf_counter() - t0)
+        if len(self.frame_times) > 5000:
+            del self.frame_times[:2500]
         return self
 
     # --- what the pictures and the diagnostics show -----------------------------------------
@@ -527,24 +529,32 @@ class Playground:
         if len(state["layers"]) != len(self.model.layers):
             raise ValueError(f"Playground.load_state_dict: the state has {len(state['layers'])} layers, "
                              f"its settings build {len(self.model.layers)}")
-        for layer, arrays in zip(self.model.layers, state["layers"]):
-            for name, value in arrays.items():
-                target = layer.params[name] if name in layer.params else getattr(layer, name)
-                target[...] = np.asarray(value)
-        saved = state["optimizer"]
+        self.pause()
+        s, saved = self.settings, state["optimizer"]
+        self.optimizer = OPTIMIZERS[s["optimizer"]](float(s["learning_rate"]))
         if saved["t"]:
+            # A fresh optimizer's step with zero gradients leaves the parameters as they are and
+            # makes its state arrays, which then take the saved values.
             for g in self.model.gradients():
                 g[...] = 0.0
-            self.optimizer.step(self.model.parameters(), self.model.gradients())  # zero step: makes the state
+            self.optimizer.step(self.model.parameters(), self.model.gradients())
             for name, arrays in saved["state"].items():
                 for target, value in zip(getattr(self.optimizer, name), arrays):
                     target[...] = np.asarray(value)
             self.optimizer.t = saved["t"]
+        for layer, arrays in zip(self.model.layers, state["layers"]):
+            for name, value in arrays.items():
+                target = layer.params[name] if name in layer.params else getattr(layer, name)
+                target[...] = np.asarray(value)
         self.rng.bit_generator.state = state["rng"]
         for layer, rng_state in zip(self.model.layers, state.get("layer_rngs", [])):
             if rng_state is not None:
                 _rng_of(layer).bit_generator.state = rng_state
         self.epoch = state["epoch"]
+        self.message = ""
+        self.monitor = Monitor(self.F_train)
+        self.monitor.on_train_begin(self.model)
+        self.grad_norms = np.zeros(len(self.dense_layers))
         self._measure()
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.redraw()
@@ -662,6 +672,10 @@ def _diverging(v):
     return rgb.astype(np.uint8)
 
 
+SHADES = 32          # the output's colour steps (the TensorFlow Playground has 30): smaller, faster PNGs
+_LEVELS = _diverging(np.linspace(-1.0, 1.0, SHADES))
+
+
 def _class_rgb():
     from .plot import CLASS_COLORS
 
@@ -713,21 +727,21 @@ class _Blit:
         for artist in self.artists:
             if artist.get_visible():
                 self.fig.draw_artist(artist)
-        return _encode_png(buffer[..., :3])
+        return _encode_png(buffer)
 
 
-def _encode_png(rgb):
-    """RGB uint8 (height, width, 3) -> PNG bytes: no row filters and zlib level 1, a few ms
-    (Pillow's adaptive filters take four times as long)."""
-    h, w, _ = rgb.shape
-    raw = np.zeros((h, 3 * w + 1), np.uint8)          # each row: filter byte 0, then the pixels
-    raw[:, 1:].reshape(h, w, 3)[...] = rgb
+def _encode_png(rgba):
+    """RGBA uint8 (height, width, 4) -> PNG bytes: no row filters and zlib level 1, a few ms
+    (Pillow's adaptive filters take four times as long; copying whole RGBA rows beats picking out RGB)."""
+    h, w, _ = rgba.shape
+    raw = np.zeros((h, 4 * w + 1), np.uint8)          # each row: filter byte 0, then the pixels
+    raw[:, 1:].reshape(h, w, 4)[...] = rgba
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
 
 
 def _pixel_box(fig, ax, inset=1):
@@ -843,9 +857,16 @@ class _Pictures:
 
     def draw_output(self, out_grid):
         pg, blit, n = self.pg, self.blits["output"], self.pg.grid
-        rgb = self._surface_rgb(out_grid).reshape(n, n, 3).astype(np.float32)
         r0, r1, c0, c1 = self.surface_box
-        surface = _bilinear(rgb, self.rows, self.cols)
+        if pg.classes > 2:                    # class colours: interpolate the colours
+            rgb = self._surface_rgb(out_grid).reshape(n, n, 3).astype(np.float32)
+            surface = _bilinear(rgb, self.rows, self.cols)
+        else:                                 # one number per point: interpolate it, then colour it
+            values = pg.output_values(out_grid).reshape(n, n, 1).astype(np.float32)
+            if pg.settings["discretize"]:
+                values = np.where(values >= 0, 0.7, -0.7).astype(np.float32)
+            level = _bilinear(np.nan_to_num(values), self.rows, self.cols)[..., 0]
+            surface = _LEVELS[np.clip((level + 1.0) * (SHADES / 2), 0, SHADES - 1).astype(np.uint8)]
         self.test_pts.set_visible(bool(pg.settings["show_test"]))
 
         def paint(buffer):
@@ -1197,6 +1218,8 @@ class _PlaygroundUI:
             if list(c["dataset"].options) != DATASETS[s["problem"]]:
                 c["dataset"].options = DATASETS[s["problem"]]
             for key, widget in c.items():
+                if isinstance(widget, W.Dropdown) and s[key] not in widget.options:
+                    widget.options = sorted({*widget.options, s[key]})   # a rate set from code
                 if widget.value != s[key]:
                     widget.value = s[key]
             for name, box in self.features.items():
@@ -1208,24 +1231,31 @@ class _PlaygroundUI:
             self.layers_label.value = f"{len(hidden)} hidden layer{'s' * (len(hidden) != 1)}"
             self.add_layer.disabled = len(hidden) >= MAX_LAYERS
             self.remove_layer.disabled = not hidden
-            groups = []
-            for i, n in enumerate(hidden):
-                plus = W.Button(icon="plus", tooltip=f"Add a neuron to layer {i + 1}", disabled=n >= MAX_NEURONS,
-                                layout=W.Layout(width="32px"))
-                minus = W.Button(icon="minus", tooltip=f"Remove a neuron from layer {i + 1}", disabled=n <= 1,
-                                 layout=W.Layout(width="32px"))
-                plus.add_class(f"nnlib-pg-neuron-plus-{i + 1}")
-                minus.add_class(f"nnlib-pg-neuron-minus-{i + 1}")
-                plus.on_click(lambda _, i=i: self._call(self._neurons, i, +1))
-                minus.on_click(lambda _, i=i: self._call(self._neurons, i, -1))
-                groups.append(W.HBox([W.HTML(f"{i + 1}:"), plus, minus], layout=W.Layout(margin="0 6px 0 0")))
-            for old in self.neuron_buttons.children:
-                old.close()
-            self.neuron_buttons.children = groups
+            if self._synced is None or self._synced["hidden"] != hidden:
+                self._neuron_controls(hidden)
             self.preset_note.value = f"<i>{pg.preset_note}</i>" if pg.preset_note else ""
             self._synced = {k: (list(v) if isinstance(v, list) else v) for k, v in s.items()}
         finally:
             self._syncing = False
+
+    def _neuron_controls(self, hidden):
+        """A + and a \u2212 button for each hidden layer."""
+        import ipywidgets as W
+
+        groups = []
+        for i, n in enumerate(hidden):
+            plus = W.Button(icon="plus", tooltip=f"Add a neuron to layer {i + 1}", disabled=n >= MAX_NEURONS,
+                            layout=W.Layout(width="32px"))
+            minus = W.Button(icon="minus", tooltip=f"Remove a neuron from layer {i + 1}", disabled=n <= 1,
+                             layout=W.Layout(width="32px"))
+            plus.add_class(f"nnlib-pg-neuron-plus-{i + 1}")
+            minus.add_class(f"nnlib-pg-neuron-minus-{i + 1}")
+            plus.on_click(lambda _, i=i: self._call(self._neurons, i, +1))
+            minus.on_click(lambda _, i=i: self._call(self._neurons, i, -1))
+            groups.append(W.HBox([W.HTML(f"{i + 1}:"), plus, minus], layout=W.Layout(margin="0 6px 0 0")))
+        for old in self.neuron_buttons.children:
+            old.close()
+        self.neuron_buttons.children = groups
 
     def redraw(self):
         pg = self.pg

@@ -330,6 +330,18 @@ def test_state_dict_is_json_and_restoring_it_carries_on_exactly():
     assert restored.history == original.history
 
 
+@pytest.mark.parametrize("optimizer", ["momentum", "Adam"])
+def test_loading_a_state_into_a_used_playground_carries_on_exactly(optimizer):
+    original = Playground(optimizer=optimizer, learning_rate=0.01).step(3)
+    state = original.state_dict()
+    used = Playground(optimizer=optimizer, learning_rate=0.01, seed=5).step(4)   # its optimizer has momentum
+    used.load_state_dict(state)
+    assert all(np.array_equal(a, b) for a, b in zip(original.model.parameters(), used.model.parameters()))
+    original.step(2)
+    used.step(2)
+    assert all(np.array_equal(a, b) for a, b in zip(original.model.parameters(), used.model.parameters()))
+
+
 def test_load_state_dict_refuses_what_is_not_a_state():
     with pytest.raises(ValueError, match="state_dict"):
         Playground().load_state_dict({"weights": []})
@@ -421,6 +433,13 @@ def test_widgets_call_the_playground():
     assert pg.settings["dataset"] == "multi gaussian"
     ui.regen_btn.click()
     assert pg.settings["data_seed"] == 1
+
+
+def test_a_learning_rate_set_from_code_joins_the_menu():
+    pg = Playground()
+    pg.ui
+    pg.set(learning_rate=0.05)
+    assert pg._ui.controls["learning_rate"].value == 0.05 and pg.optimizer.lr == 0.05
 
 
 def test_widgets_refuse_to_untick_the_last_feature():
