@@ -15,16 +15,10 @@ from ..losses import BinaryCrossEntropy
 from ..model import Sequential
 from ..optim import SGD
 from ..regularization import BatchNorm
-from . import Mismatch, check, expect, expect_callable, expect_close
+from . import Mismatch, as_array, check, expect, expect_callable, expect_close
 
 
-def _array(got, what):
-    if got is None:
-        raise Mismatch(f"{what} is None: did you forget to `return` it?")
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"{what} should be numbers, got {type(got).__name__}.") from None
+_array = as_array
 
 
 def _deep_sigmoid(depth=6, width=8, seed=0):
