@@ -1,5 +1,4 @@
 """Sequential: the training loop, its history, stopping rules and reproducibility."""
-import warnings
 
 import numpy as np
 import pytest

@@ -15,7 +15,7 @@ from ..losses import BinaryCrossEntropy
 from ..model import Sequential
 from ..optim import SGD
 from ..regularization import BatchNorm
-from . import Mismatch, as_array, check, expect, expect_callable, expect_close
+from . import as_array, check, expect, expect_callable, expect_close
 
 
 _array = as_array

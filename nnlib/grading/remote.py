@@ -22,7 +22,6 @@ import time
 
 from . import agent
 from .codec import BadData, NotData, _lookup, decode, encode, merge_into
-from .kernel import CellTimeout
 
 __all__ = ["Channel", "RemoteObject", "StudentError", "CheckerNamespace"]
 
