@@ -244,7 +244,7 @@ def main(argv=None):
         "features x1 and x2, hidden layers 4 and 2, tanh, batch size 10, 250 training points; one step is one",
         "epoch (25 optimizer steps) plus redrawing the four figures and updating the widgets.",
         "",
-        f"Machine: {os.cpu_count()} cores, {platform.python_version()}, numpy {np.__version__}; load average "
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}; load average "
         f"{load[0]:.1f} when the run started (other developers' jobs share the cores).",
         "",
         "| measurement | result | target | met |",

@@ -166,12 +166,13 @@ class Playground:
         for key, value in changes.items():
             if key not in DEFAULTS:
                 raise ValueError(f"Playground: unknown setting {key!r}; the settings are {sorted(DEFAULTS)}")
-            s[key] = list(value) if key in ("features", "hidden") else value
+            s[key] = list(value) if key in ("features", "hidden") and isinstance(value, (list, tuple)) else value
         if "problem" in changes and "dataset" not in changes and s["dataset"] not in DATASETS[s["problem"]]:
             s["dataset"] = DATASETS[s["problem"]][0]
         if "dataset" in changes and "problem" not in changes:
-            s["problem"] = next(p for p, names in DATASETS.items() if s["dataset"] in names) \
-                if any(s["dataset"] in names for names in DATASETS.values()) else s["problem"]
+            for problem, names in DATASETS.items():      # choosing a data set chooses its problem type
+                if s["dataset"] in names:
+                    s["problem"] = problem
         self._check(s)
         changed = {k for k in s if s[k] != self.settings.get(k)}
         self.settings = s
@@ -188,6 +189,14 @@ class Playground:
     def _check(s):
         def bad(key, what):
             raise ValueError(f"Playground: {key} must be {what}, got {s[key]!r}")
+
+        for key in ("classes", "noise", "train_percent", "batch_size", "learning_rate", "reg_rate", "dropout",
+                    "seed", "data_seed"):
+            if isinstance(s[key], bool) or not isinstance(s[key], (int, float, np.integer, np.floating)):
+                raise TypeError(f"Playground: {key} must be a number, got {type(s[key]).__name__} {s[key]!r}")
+        for key in ("features", "hidden"):
+            if not isinstance(s[key], list):
+                raise TypeError(f"Playground: {key} must be a list, got {type(s[key]).__name__} {s[key]!r}")
 
         if s["problem"] not in DATASETS:
             bad("problem", f"one of {list(DATASETS)}")
@@ -210,11 +219,11 @@ class Playground:
             bad("hidden", f"a list of at most {MAX_LAYERS} layer widths from 1 to {MAX_NEURONS}")
         if s["activation"] not in ACTIVATIONS:
             bad("activation", f"one of {list(ACTIVATIONS)}")
-        if not (isinstance(s["learning_rate"], (int, float)) and s["learning_rate"] > 0):
+        if not s["learning_rate"] > 0:
             bad("learning_rate", "a positive number")
         if s["regularization"] not in ("none", "L1", "L2"):
             bad("regularization", "'none', 'L1' or 'L2'")
-        if not (isinstance(s["reg_rate"], (int, float)) and s["reg_rate"] >= 0):
+        if not s["reg_rate"] >= 0:
             bad("reg_rate", "a number >= 0")
         if s["loss"] not in LOSSES or (s["problem"] == "regression" and s["loss"] != "squared error"):
             if s["problem"] == "regression" and s["loss"] in LOSSES:

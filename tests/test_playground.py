@@ -96,6 +96,13 @@ def test_out_of_range_settings_are_refused_by_name(setting, value):
     assert pg.settings == Playground().settings          # nothing half-applied
 
 
+@pytest.mark.parametrize("setting, value", [("noise", "low"), ("batch_size", None), ("learning_rate", True),
+                                            ("features", "x1"), ("hidden", 4)])
+def test_settings_of_the_wrong_type_are_refused_by_name(setting, value):
+    with pytest.raises(TypeError, match=setting):
+        Playground(**{setting: value})
+
+
 def test_unknown_setting_is_refused():
     with pytest.raises(ValueError, match="unknown setting 'hiden'"):
         Playground(hiden=[3])
@@ -166,6 +173,26 @@ def test_regularization_adds_its_gradient_to_the_weights_only(kind):
         expected = 0.3 * (layer.W if kind == "L2" else np.sign(layer.W))
         assert np.array_equal(layer.grads["W"], expected)
         assert not layer.grads["b"].any()                          # biases are not regularized
+
+
+@pytest.mark.parametrize("kind, penalty", [
+    ("L2", lambda W, rate: rate / 2 * np.sum(W ** 2)), ("L1", lambda W, rate: rate * np.sum(np.abs(W))),
+])
+def test_gradient_with_the_penalty_matches_numerical(kind, penalty):
+    """What the step descends is loss + penalty: its gradient checked against finite differences."""
+    from nnlib.gradcheck import numerical_gradient, relative_error
+
+    pg = Playground(regularization=kind, reg_rate=0.3, hidden=[3])
+    model, F, T = pg.model, pg.F_train[:20], pg.T_train[:20]
+
+    def total():
+        return pg.loss.forward(model.forward(F), T) + sum(penalty(d.W, 0.3) for d in pg.dense_layers)
+
+    pg.loss.forward(model.forward(F), T)
+    model.backward(pg.loss.backward())
+    pg._penalty()
+    for layer in pg.dense_layers:
+        assert relative_error(layer.grads["W"], numerical_gradient(total, layer.W)) < 1e-6
 
 
 def test_l2_shrinks_the_weights():
