@@ -220,6 +220,39 @@ def test_an_epoch_with_l2_is_sgd_on_loss_plus_penalty():
         np.testing.assert_allclose(p, e, rtol=1e-12, atol=1e-15)
 
 
+
+@pytest.mark.parametrize("kind", ["none", "L1", "L2"])
+def test_l1_sets_a_weight_that_its_penalty_carries_across_zero_to_exactly_zero(kind):
+    """As the TensorFlow Playground: with L1 a weight the penalty's step (lr * rate = 0.01) carries across
+    zero lands on 0; one the loss's gradient carries across keeps its value; L2 and none are plain steps."""
+    pg = Playground(regularization=kind, reg_rate=0.1, learning_rate=0.1, hidden=[], features=["x1", "x2", "x1*x2"])
+    layer = pg.dense_layers[0]
+    for g in pg.model.gradients():
+        g[...] = 0.0
+    W = np.array([0.004, -0.5, 0.004])       # near zero, far from zero, near zero
+    g = np.array([0.0, 0.0, 0.1])            # the loss's gradient: only the third weight's, and it crosses zero
+    layer.W[:, 0], layer.grads["W"][:, 0] = W, g
+    b = layer.b.copy()
+    pg._update_weights(pg.model.parameters(), pg.model.gradients())
+    if kind == "L1":
+        expected = [0.0, -0.5 + 0.01, 0.004 - 0.01 - 0.01]
+        assert layer.W[0, 0] == 0.0                                  # exactly 0, not -0.006
+    else:
+        expected = W - 0.1 * (g + (0.1 * W if kind == "L2" else 0.0))
+        assert layer.W[0, 0] != 0.0
+    np.testing.assert_allclose(layer.W[:, 0], expected, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(layer.b, b)                                # biases are not regularized
+
+
+def test_l1_training_leaves_weights_at_exactly_zero_and_l2_does_not():
+    zeros, accuracy = {}, {}
+    for reg in ("none", "L1", "L2"):
+        pg = Playground(regularization=reg, reg_rate=0.03, hidden=[8, 8], features=list(FEATURES)).step(60)
+        zeros[reg] = np.mean(np.concatenate([d.W.ravel() for d in pg.dense_layers]) == 0)
+        accuracy[reg] = pg.accuracy()
+    assert zeros["L1"] > 0.1 and zeros["none"] == zeros["L2"] == 0.0
+    assert accuracy["L1"] >= 0.95
+
 # --- beyond the Playground --------------------------------------------------------------------
 def test_more_than_two_classes_train_with_softmax_cross_entropy():
     pg = Playground(dataset="gauss", classes=4, loss="cross-entropy", hidden=[8], learning_rate=0.1)

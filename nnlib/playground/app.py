@@ -1,0 +1,256 @@
+"""The playground's app: ipywidgets controls, each calling one Playground method, and its figures.
+
+``_PlaygroundUI(pg).box`` is the app; ``Playground.ui`` makes it on first display. The
+controls call ``set``, ``step``, ``reset``, ... of the playground; ``redraw`` mirrors its
+state back into the controls and shows the figures of ``pictures.py`` as PNG images.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+
+from .choices import (ACTIVATIONS, DATASETS, LEARNING_RATES, LOSSES, MAX_LAYERS, MAX_NEURONS, MULTICLASS,
+                      OPTIMIZERS, PRESETS, REG_RATES)
+from .pictures import _Pictures
+
+
+# --- the widgets ----------------------------------------------------------------------------
+class _PlaygroundUI:
+    """The app's widgets. Each control calls one Playground method; redraw() mirrors the state back.
+
+    Every control carries a CSS class ``nnlib-pg-<name>`` (the browser test finds them by it).
+    """
+
+    def __init__(self, pg):
+        self.pg, self.pictures, self._syncing, self._synced, self.saved = pg, _Pictures(pg), False, None, None
+        style = {"description_width": "initial"}
+
+        def sized(widget, width, name):
+            widget.layout.width = width
+            widget.add_class(f"nnlib-pg-{name}")
+            return widget
+
+        def button(description, icon, name, tooltip, width="96px", **kw):
+            b = sized(W.Button(description=description, icon=icon, tooltip=tooltip, **kw), width, name)
+            return b
+
+        self.play_btn = button("play", "play", "play", "Train epoch after epoch until pause", button_style="primary")
+        self.step_btn = button("step", "step-forward", "step", "Train one epoch")
+        self.reset_btn = button("reset", "undo", "reset", "New weights from the seed, epoch 0")
+        self.epoch = sized(W.HTML(), "170px", "epoch")
+        c = self.controls = {
+            "learning_rate": W.Dropdown(options=LEARNING_RATES, description="learning rate"),
+            "activation": W.Dropdown(options=list(ACTIVATIONS), description="activation"),
+            "regularization": W.Dropdown(options=["none", "L1", "L2"], description="regularization"),
+            "reg_rate": W.Dropdown(options=REG_RATES, description="regularization rate"),
+            "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
+            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "100px"}),
+            "classes": W.IntSlider(min=2, max=6, description="classes (gauss, spiral)", continuous_update=False),
+            "train_percent": W.IntSlider(min=10, max=90, step=10, description="training data %",
+                                         continuous_update=False),
+            "noise": W.IntSlider(min=0, max=50, step=5, description="noise", continuous_update=False),
+            "batch_size": W.IntSlider(min=1, max=30, description="batch size", continuous_update=False),
+            "show_test": W.Checkbox(description="show test data", indent=False),
+            "discretize": W.Checkbox(description="discretize output", indent=False),
+            "optimizer": W.Dropdown(options=list(OPTIMIZERS), description="optimizer"),
+            "loss": W.Dropdown(options=list(LOSSES), description="loss"),
+            "dropout": W.FloatSlider(min=0.0, max=0.9, step=0.05, description="dropout", continuous_update=False),
+            "batch_norm": W.Checkbox(description="batch norm", indent=False),
+            "seed": W.BoundedIntText(min=0, max=10 ** 6, description="seed"),
+        }
+        widths = {"dataset": "226px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
+                  "seed": "130px", "regularization": "190px", "reg_rate": "210px", "learning_rate": "190px",
+                  "dropout": "250px"}
+        for key, widget in c.items():
+            if hasattr(widget.style, "description_width"):
+                widget.style.description_width = "initial"
+            sized(widget, widths.get(key, "226px"), key.replace("_", "-"))
+            widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
+        self.features = {}
+        for name, label in _FEATURE_LABELS.items():
+            box = sized(W.Checkbox(description=label, indent=False), "80px", f"feature-{_css(name)}")
+            box.observe(lambda change: self._features_changed(), names="value")
+            self.features[name] = box
+        self.regen_btn = button("regenerate", "refresh", "regenerate", "New points from the same data set", "120px")
+        self.add_layer = button("", "plus", "add-layer", "Add a hidden layer", "36px")
+        self.remove_layer = button("", "minus", "remove-layer", "Remove the last hidden layer", "36px")
+        self.layers_label = W.HTML()
+        self.neuron_buttons = W.HBox()
+        self.loss_img = sized(W.Image(format="png"), "352px", "loss")
+        self.output_img = sized(W.Image(format="png"), "352px", "output")
+        self.network_img = sized(W.Image(format="png"), "480px", "network")
+        self.diagnostics_img = sized(W.Image(format="png"), "528px", "diagnostics")
+        self.losses = sized(W.HTML(), "352px", "losses")
+        self.message = sized(W.HTML(), "100%", "message")
+        self.preset = sized(W.Dropdown(options=["choose a lesson"] + list(PRESETS), description="preset",
+                                       style=style), "300px", "preset")
+        self.preset.observe(lambda change: self._preset(change["new"]), names="value")
+        self.preset_note = sized(W.HTML(), "560px", "preset-note")
+        self.export_btn = button("export code", "code", "export", "The trained network as nnlib code", "130px")
+        self.save_btn = button("save state", "save", "save", "Keep the whole state (pg.saved_state)", "120px")
+        self.restore_btn = button("restore", "history", "restore", "Go back to the saved state", "110px")
+        self.code = sized(W.Textarea(rows=14), "100%", "code")
+        self.code.layout.display = "none"
+        for btn, action in ((self.play_btn, pg.toggle), (self.step_btn, pg.step), (self.reset_btn, pg.reset),
+                            (self.regen_btn, pg.regenerate), (self.add_layer, lambda: self._layers(+1)),
+                            (self.remove_layer, lambda: self._layers(-1)), (self.export_btn, self._export),
+                            (self.save_btn, self._save), (self.restore_btn, self._restore)):
+            btn.on_click(lambda _, action=action: self._call(action))
+
+        head = lambda text: W.HTML(f"<b>{text}</b>")  # noqa: E731
+        def row(*kids, align_items="center"):
+            return W.HBox(list(kids), layout=W.Layout(flex_flow="row wrap", align_items=align_items))
+
+        top = row(self.play_btn, self.step_btn, self.reset_btn, self.epoch, c["learning_rate"], c["activation"],
+                  c["regularization"], c["reg_rate"], c["problem"])
+        def column(kids, width):               # fixed widths: the figures keep their size, the row wraps instead
+            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 8px 0 0"))
+
+        data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
+                       self.regen_btn], "232px")
+        features = column([head("Features"), *self.features.values()], "80px")
+        network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
+                          self.neuron_buttons, self.network_img], "488px")
+        output = column([head("Output"), self.losses, self.loss_img, self.output_img,
+                         row(c["show_test"], c["discretize"])], "360px")
+        beyond = W.VBox([
+            head("Beyond the TensorFlow Playground"),
+            row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
+            row(self.preset, self.preset_note),
+            self.diagnostics_img,
+            row(self.export_btn, self.save_btn, self.restore_btn), self.code])
+        self.box = W.VBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
+                           beyond])
+        self.box.add_class("nnlib-playground")
+
+    # --- from the widgets to the playground ---------------------------------------------------
+    def _call(self, action, *args, **kwargs):
+        """Run an action; a bad setting is shown in the app instead of raising in a callback."""
+        try:
+            action(*args, **kwargs)
+        except (ValueError, RuntimeError) as exc:
+            self.pg.message = str(exc)
+            self.redraw()
+
+    def _changed(self, key, value):
+        if not self._syncing:
+            self._call(self.pg.set, **{key: value})
+
+    def _features_changed(self):
+        if self._syncing:
+            return
+        chosen = [name for name, box in self.features.items() if box.value]
+        if not chosen:
+            self.pg.message = "The network needs at least one input feature."
+            self._synced = None
+            self.redraw()
+            return
+        self._call(self.pg.set, features=chosen)
+
+    def _layers(self, change):
+        hidden = list(self.pg.settings["hidden"])
+        if change > 0 and len(hidden) < MAX_LAYERS:
+            hidden.append(2)                   # a new layer starts with two neurons, as in the Playground
+        elif change < 0 and hidden:
+            hidden.pop()
+        self.pg.set(hidden=hidden)
+
+    def _neurons(self, layer, change):
+        hidden = list(self.pg.settings["hidden"])
+        hidden[layer] = min(MAX_NEURONS, max(1, hidden[layer] + change))
+        self.pg.set(hidden=hidden)
+
+    def _preset(self, name):
+        if not self._syncing and name in PRESETS:
+            self._call(self.pg.load_preset, name)
+
+    def _export(self):
+        self.code.value = self.pg.to_code()
+        self.code.layout.display = None
+
+    def _save(self):
+        self.saved = self.pg.saved_state = self.pg.state_dict()
+        self.pg.message = f"Saved the state at epoch {self.pg.epoch} (also in pg.saved_state)."
+        self.redraw()
+
+    def _restore(self):
+        if self.saved is None:
+            raise ValueError("Nothing saved yet: press save state first.")
+        self.pg.load_state_dict(self.saved)
+
+    # --- from the playground to the widgets ---------------------------------------------------
+    def update_play_button(self):
+        playing = self.pg.playing
+        self.play_btn.description = "pause" if playing else "play"
+        self.play_btn.icon = "pause" if playing else "play"
+
+    def _sync(self):
+        """Set every control to the playground's settings (without calling back)."""
+        pg, s = self.pg, self.pg.settings
+        if s == self._synced:
+            return
+        self._syncing = True
+        try:
+            c = self.controls
+            if list(c["dataset"].options) != DATASETS[s["problem"]]:
+                c["dataset"].options = DATASETS[s["problem"]]
+            for key, widget in c.items():
+                if isinstance(widget, W.Dropdown) and s[key] not in widget.options:
+                    widget.options = sorted({*widget.options, s[key]})   # a rate set from code
+                if widget.value != s[key]:
+                    widget.value = s[key]
+            for name, box in self.features.items():
+                box.value = name in s["features"]
+            c["classes"].disabled = s["problem"] == "regression" or s["dataset"] not in MULTICLASS
+            c["loss"].disabled = s["problem"] == "regression"
+            c["reg_rate"].disabled = s["regularization"] == "none"
+            hidden = s["hidden"]
+            self.layers_label.value = f"{len(hidden)} hidden layer{'s' * (len(hidden) != 1)}"
+            self.add_layer.disabled = len(hidden) >= MAX_LAYERS
+            self.remove_layer.disabled = not hidden
+            if self._synced is None or self._synced["hidden"] != hidden:
+                self._neuron_controls(hidden)
+            self.preset_note.value = f"<i>{pg.preset_note}</i>" if pg.preset_note else ""
+            self._synced = {k: (list(v) if isinstance(v, list) else v) for k, v in s.items()}
+        finally:
+            self._syncing = False
+
+    def _neuron_controls(self, hidden):
+        """A + and a \u2212 button for each hidden layer."""
+        groups = []
+        for i, n in enumerate(hidden):
+            plus = W.Button(icon="plus", tooltip=f"Add a neuron to layer {i + 1}", disabled=n >= MAX_NEURONS,
+                            layout=W.Layout(width="32px"))
+            minus = W.Button(icon="minus", tooltip=f"Remove a neuron from layer {i + 1}", disabled=n <= 1,
+                             layout=W.Layout(width="32px"))
+            plus.add_class(f"nnlib-pg-neuron-plus-{i + 1}")
+            minus.add_class(f"nnlib-pg-neuron-minus-{i + 1}")
+            plus.on_click(lambda _, i=i: self._call(self._neurons, i, +1))
+            minus.on_click(lambda _, i=i: self._call(self._neurons, i, -1))
+            groups.append(W.HBox([W.HTML(f"{i + 1}:"), plus, minus], layout=W.Layout(margin="0 6px 0 0")))
+        for old in self.neuron_buttons.children:
+            old.close()
+        self.neuron_buttons.children = groups
+
+    def redraw(self):
+        pg = self.pg
+        self._sync()
+        images = self.pictures.render()
+        self.loss_img.value = images["loss"]
+        self.output_img.value = images["output"]
+        self.network_img.value = images["network"]
+        self.diagnostics_img.value = images["diagnostics"]
+        self.epoch.value = f"<span style='font-size: 1.3em'>Epoch <b>{pg.epoch:07,d}</b></span>"
+        text = f"Test loss <b>{pg.test_loss:.3f}</b> &middot; training loss <b>{pg.train_loss:.3f}</b>"
+        if pg.settings["problem"] == "classification":
+            text += f" &middot; test accuracy <b>{pg.accuracy():.0%}</b>"
+        self.losses.value = text
+        self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
+        self.update_play_button()
+
+
+_FEATURE_LABELS = {"x1": "x\u2081", "x2": "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2",
+                   "x1*x2": "x\u2081x\u2082", "sin(x1)": "sin x\u2081", "sin(x2)": "sin x\u2082"}
+
+
+def _css(name):
+    return {"x1^2": "x1sq", "x2^2": "x2sq", "x1*x2": "x1x2", "sin(x1)": "sinx1", "sin(x2)": "sinx2"}.get(name, name)

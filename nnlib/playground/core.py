@@ -1,0 +1,391 @@
+"""The playground's state: ``Playground``, a state machine that runs without ipywidgets or matplotlib.
+
+The class is a state machine you can test without a browser: every button and
+slider calls one of ``set``, ``step``, ``reset``, ``regenerate``, ``play``,
+``pause`` and ``load_preset``; the widgets only mirror ``settings``. Here: the
+settings, the data, building the network, the training step (with L1 or L2), what
+the pictures show, presets and play mode. The choices themselves are in
+``choices.py``, export and the whole state in ``export.py``, the figures in
+``pictures.py``, the widgets in ``app.py`` (loaded on first display).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+
+from ..activations import sigmoid, softmax
+from ..diagnostics import Monitor, activation_stats, dead_units
+from ..layers import BatchNorm, Dense, Dropout, Tanh
+from ..losses import MSE, BinaryCrossEntropy, CrossEntropy
+from ..model import Sequential
+from . import export
+from .choices import (ACTIVATIONS, DATA_KEYS, DATASETS, DEFAULTS, DOMAIN, MULTICLASS, NETWORK_KEYS, OPTIMIZERS,
+                      PRESETS, check_settings, feature_matrix, make_data)
+
+__all__ = ["Playground"]
+
+
+class Playground:
+    """The TensorFlow Playground on nnlib: ``Playground(**settings)``; see ``nnlib.playground``.
+
+    settings (all optional; ``DEFAULTS`` lists them): problem ("classification" or
+    "regression"), dataset, classes (2-6, for gauss and spiral), noise (0-50),
+    train_percent (10-90), batch_size (1-30), features (names from ``FEATURES``),
+    hidden (list of 0-6 layer widths, 1-8 each), activation, learning_rate,
+    regularization ("none", "L1", "L2"), reg_rate, loss ("squared error" as the
+    Playground, or "cross-entropy"), optimizer ("SGD", "momentum", "Adam"),
+    dropout (0-0.9), batch_norm, seed (weights), data_seed, show_test, discretize.
+    """
+
+    def __init__(self, *, grid=50, **settings):
+        self.grid = int(grid)
+        self.settings = {k: (list(v) if isinstance(v, list) else v) for k, v in DEFAULTS.items()}
+        self.playing = False
+        self.message = ""
+        self.preset_note = ""
+        self.frame_times = []          # seconds per step + redraw, for the benchmark
+        self._task = None
+        self._ui = None
+        self.set(**settings, _init=True)
+
+    # --- settings ------------------------------------------------------------------------
+    def set(self, _init=False, **changes):
+        """Change settings. New data or a new network (epoch 0) where needed, as the Playground does."""
+        s = dict(self.settings)
+        for key, value in changes.items():
+            if key not in DEFAULTS:
+                raise ValueError(f"Playground: unknown setting {key!r}; the settings are {sorted(DEFAULTS)}")
+            s[key] = list(value) if key in ("features", "hidden") and isinstance(value, (list, tuple)) else value
+        if "problem" in changes and "dataset" not in changes and s["dataset"] not in DATASETS[s["problem"]]:
+            s["dataset"] = DATASETS[s["problem"]][0]
+        if "dataset" in changes and "problem" not in changes:
+            for problem, names in DATASETS.items():      # choosing a data set chooses its problem type
+                if s["dataset"] in names:
+                    s["problem"] = problem
+        check_settings(s)
+        changed = {k for k in s if s[k] != self.settings.get(k)}
+        self.settings = s
+        if _init or changed & DATA_KEYS:
+            self._make_data()
+        if _init or changed & (DATA_KEYS | NETWORK_KEYS):
+            self.reset(redraw=False)
+        else:
+            self.optimizer.lr = float(s["learning_rate"])
+        self.redraw()
+        return self
+
+    @property
+    def classes(self):
+        """Number of classes of the current data (1 for regression)."""
+        s = self.settings
+        if s["problem"] == "regression":
+            return 1
+        return s["classes"] if s["dataset"] in MULTICLASS else 2
+
+    # --- data -----------------------------------------------------------------------------
+    def _make_data(self):
+        s = self.settings
+        X, y = make_data(s["dataset"], noise=s["noise"], classes=s["classes"], seed=s["data_seed"])
+        n_train = int(round(len(X) * s["train_percent"] / 100))
+        order = np.random.default_rng(s["data_seed"] + 1).permutation(len(X))
+        self.X_train, self.y_train = X[order[:n_train]], y[order[:n_train]]
+        self.X_test, self.y_test = X[order[n_train:]], y[order[n_train:]]
+        g = np.linspace(-DOMAIN, DOMAIN, self.grid)
+        gx, gy = np.meshgrid(g, g)                       # row i is x2 = g[i], going up
+        self.grid_points = np.column_stack([gx.ravel(), gy.ravel()])
+
+    def regenerate(self):
+        """New points from the same data set (the Playground's "Regenerate"): a new data seed."""
+        return self.set(data_seed=self.settings["data_seed"] + 1)
+
+    def _targets(self, y):
+        """y as the loss wants it: +-1 for squared error (tanh output), labels for cross-entropy."""
+        s, k = self.settings, self.classes
+        if s["problem"] == "regression":
+            return y.reshape(-1, 1)
+        if s["loss"] == "cross-entropy":
+            return y.reshape(-1, 1).astype(float) if k == 2 else y
+        if k == 2:
+            return (2.0 * y - 1.0).reshape(-1, 1)
+        return 2.0 * np.eye(k)[y] - 1.0
+
+    # --- the network ----------------------------------------------------------------------
+    def reset(self, redraw=True):
+        """New weights (from the seed), epoch 0, paused: the Playground's reset button."""
+        s = self.settings
+        self.pause()
+        rng = np.random.default_rng(s["seed"])
+        act = ACTIVATIONS[s["activation"]]
+        widths = [len(s["features"])] + list(s["hidden"])
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+            layers.append(Dense(n_in, n_out, init="he" if s["activation"] == "relu" else "xavier", rng=rng))
+            if s["batch_norm"]:
+                layers.append(BatchNorm(n_out))
+            layers.append(act())
+            if s["dropout"]:
+                layers.append(Dropout(s["dropout"], rng=np.random.default_rng([s["seed"], 2, i])))
+        k = self.classes
+        layers.append(Dense(widths[-1], 1 if k <= 2 else k, rng=rng))
+        squared = s["loss"] == "squared error"
+        if squared and s["problem"] == "classification":
+            layers.append(Tanh())                     # the Playground's output: tanh against +-1 targets
+        self.model = Sequential(layers)
+        self.loss = MSE() if squared else (BinaryCrossEntropy() if k == 2 else CrossEntropy())
+        self.optimizer = OPTIMIZERS[s["optimizer"]](float(s["learning_rate"]))
+        self.rng = np.random.default_rng([s["seed"], 1])     # batch order
+        self.F_train = feature_matrix(self.X_train, s["features"])
+        self.F_test = feature_matrix(self.X_test, s["features"])
+        self.F_grid = feature_matrix(self.grid_points, s["features"])
+        self.T_train, self.T_test = self._targets(self.y_train), self._targets(self.y_test)
+        self.epoch = 0
+        self.history = {"train_loss": [], "test_loss": []}
+        self.monitor = Monitor(self.F_train)         # gradient norms per layer, dead units (nnlib.diagnostics)
+        self.monitor.on_train_begin(self.model)
+        self.grad_norms = np.zeros(len(self.dense_layers))
+        self.message = ""
+        self._measure()
+        if redraw:
+            self.redraw()
+        return self
+
+    @property
+    def dense_layers(self):
+        return [layer for layer in self.model.layers if isinstance(layer, Dense)]
+
+    def _activation_layers(self):
+        """Indices in model.layers of the hidden layers' activations (one per hidden layer)."""
+        act = ACTIVATIONS[self.settings["activation"]]
+        idx = [i for i, layer in enumerate(self.model.layers) if type(layer) is act]
+        return idx[:len(self.settings["hidden"])]
+
+    # --- training -------------------------------------------------------------------------
+    def _penalty(self):
+        """Add the regularization's gradient to the weights' gradients (weights only, not biases)."""
+        s = self.settings
+        if s["regularization"] == "none" or not s["reg_rate"]:
+            return
+        rate = float(s["reg_rate"])
+        for layer in self.dense_layers:
+            if s["regularization"] == "L2":
+                layer.grads["W"] += rate * layer.W           # d/dW of rate/2 * sum W^2
+            else:
+                layer.grads["W"] += rate * np.sign(layer.W)  # d/dW of rate * sum |W|
+
+    def _update_weights(self, params, grads):
+        """One optimizer step on the loss's gradients (already in grads) plus the regularization's.
+
+        With L1, a weight that the penalty's own part of the step carries across zero lands on
+        exactly 0, as in the TensorFlow Playground: that is what makes L1 weights sparse (exactly
+        zero) instead of jittering around zero. The penalty's part is lr * rate * sign(W), with W
+        before the step; so before it, the weight was W_new + lr * rate * sign(W), and where that
+        and W_new have opposite signs, the penalty alone crossed zero. (A weight that the loss's
+        gradient carries across zero keeps its new value.) For SGD and momentum this is exactly the
+        Playground's rule; Adam scales its steps, so for Adam it is the same test with lr * rate as the
+        yardstick. (The Playground also freezes such a weight at 0 for good; here the loss's gradient
+        may move it again in a later step.)
+        """
+        s = self.settings
+        l1 = s["regularization"] == "L1" and s["reg_rate"]
+        signs = [np.sign(layer.W) for layer in self.dense_layers] if l1 else None
+        self._penalty()
+        self.optimizer.step(params, grads)
+        if l1:
+            shift = self.optimizer.lr * float(s["reg_rate"])
+            for layer, sign in zip(self.dense_layers, signs):
+                W = layer.W
+                W[(W + shift * sign) * W < 0] = 0.0           # crossed zero by the penalty's step: exactly 0
+
+    def train_epoch(self):
+        """One pass over the training points in shuffled mini-batches, one optimizer step each."""
+        model, loss, bs = self.model, self.loss, int(self.settings["batch_size"])
+        params, grads = model.parameters(), model.gradients()
+        order = self.rng.permutation(len(self.F_train))
+        for batch, start in enumerate(range(0, len(order), bs)):
+            idx = order[start:start + bs]
+            out = model.forward(self.F_train[idx], training=True)
+            loss.forward(out, self.T_train[idx])
+            model.backward(loss.backward(), need_input_grad=False)
+            self.monitor.on_batch_end(model, self.epoch, batch)      # reads ||dL/dW|| before the penalty
+            self._update_weights(params, grads)
+        self.epoch += 1
+        self._measure()
+        self.monitor.on_epoch_end(model, self.epoch, {"loss": self.train_loss})
+        self.grad_norms = self.monitor.grad_norms[-1]      # mean over the epoch's batches of ||dL/dW||
+
+    def _measure(self):
+        """Training and test loss (without the penalty), logged once per epoch."""
+        out = self.model.forward(self.F_train)
+        self.train_loss = self.loss.forward(out, self.T_train)
+        self.test_loss = self.loss.forward(self.model.forward(self.F_test), self.T_test)
+        self.history["train_loss"].append(self.train_loss)
+        self.history["test_loss"].append(self.test_loss)
+        if not (np.isfinite(self.train_loss) and np.isfinite(self.test_loss)):
+            self.message = (f"The loss became {self.train_loss} at epoch {self.epoch}: the learning rate is too "
+                            f"high for this network. Lower it and press reset.")
+            self.pause()
+
+    def step(self, epochs=1):
+        """Train for some epochs (default 1, the step button), then redraw."""
+        t0 = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore"):     # a diverging run is reported in self.message
+            for _ in range(int(epochs)):
+                if self.message:
+                    break
+                self.train_epoch()
+            self.redraw()
+        self.frame_times.append(time.perf_counter() - t0)
+        if len(self.frame_times) > 5000:
+            del self.frame_times[:2500]
+        return self
+
+    # --- what the pictures and the diagnostics show -----------------------------------------
+    def predict(self, X):
+        """The network's output for points X (n, 2) (logits, or tanh outputs for squared error)."""
+        return self.model.forward(feature_matrix(np.asarray(X, dtype=float), self.settings["features"]))
+
+    def output_values(self, out):
+        """The output as a number in [-1, 1] per point (class 1 is +1) or, for several classes, (class, confidence)."""
+        s, k = self.settings, self.classes
+        if k > 2:
+            p = softmax(out, axis=1) if s["loss"] == "cross-entropy" else softmax(4.0 * out, axis=1)
+            return p.argmax(axis=1), p.max(axis=1)
+        out = out.reshape(-1)
+        if s["problem"] == "classification" and s["loss"] == "cross-entropy":
+            return 2.0 * sigmoid(out) - 1.0
+        return out
+
+    def accuracy(self, test=True):
+        """Fraction of points classified right (classification only)."""
+        F, y = (self.F_test, self.y_test) if test else (self.F_train, self.y_train)
+        values = self.output_values(self.model.forward(F))
+        pred = values[0] if self.classes > 2 else (values > 0).astype(int)
+        return float(np.mean(pred == y))
+
+    def hidden_outputs(self, F):
+        """Each hidden layer's output (after its activation) for inputs F: a list of (n, width) arrays."""
+        keep, outs, h = set(self._activation_layers()), [], F
+        for i, layer in enumerate(self.model.layers):
+            h = layer.forward(h)
+            if i in keep:
+                outs.append(h)
+        return outs, h
+
+    def dead_fraction(self):
+        """Per hidden layer, the fraction of its ReLU units that are dead on the training points.
+
+        A dead unit's weighted sum is <= 0 for all of them: it outputs 0 and gets no
+        gradient, so it never recovers (``nnlib.diagnostics.dead_units``). 0 for other activations.
+        """
+        if self.settings["activation"] != "relu":
+            return [0.0] * len(self.settings["hidden"])
+        if self.monitor.epochs and self.monitor.epochs[-1] == self.epoch:      # measured after this epoch
+            return [float(v) for v in self.monitor.dead_per_layer[-1]]
+        return [float(d.mean()) for d in dead_units(self.model, self.F_train)]
+
+    def saturation(self):
+        """Per hidden layer, the fraction of (point, unit) pairs where the activation's slope is below
+        1% of its largest value (``nnlib.diagnostics.activation_stats``): sigmoid and tanh saturate there."""
+        n = len(self.settings["hidden"])
+        if self.monitor.epochs and self.monitor.epochs[-1] == self.epoch:
+            return [float(v) for v in self.monitor.saturation[-1][:n]]
+        return [float(v) for v in activation_stats(self.model, self.F_train)["saturation"][:n]]
+
+    def plot_output(self, ax=None, *, title=None, show_test=None):
+        """A static matplotlib figure of the output over the plane with the data (for readers without a kernel)."""
+        from .pictures import plot_output
+
+        return plot_output(self, ax, title=title, show_test=show_test)
+
+    # --- export and the whole state --------------------------------------------------------
+    def to_code(self):
+        """Python source that rebuilds the trained network with nnlib, its weights included."""
+        return export.to_code(self)
+
+    def state_dict(self):
+        """Everything needed to carry on exactly where this playground is, as plain Python data (JSON-ready)."""
+        return export.state_dict(self)
+
+    def load_state_dict(self, state):
+        """Restore a state from ``state_dict()``: settings, weights, optimizer, history, random state."""
+        return export.load_state_dict(self, state)
+
+    @classmethod
+    def from_state(cls, state, **kwargs):
+        """A new playground in the state a ``state_dict()`` describes."""
+        pg = cls(**kwargs, **state["settings"])
+        return pg.load_state_dict(state)
+
+    def load_preset(self, name):
+        """Settings that show one lesson of the course; returns its one-line explanation."""
+        if name not in PRESETS:
+            raise ValueError(f"Playground: unknown preset {name!r}; choose one of {list(PRESETS)}")
+        changes, note = PRESETS[name]
+        base = {k: v for k, v in DEFAULTS.items() if k not in ("show_test", "discretize")}
+        self.preset_note = note
+        self.set(**{**base, **changes})
+        return note
+
+    # --- play mode ------------------------------------------------------------------------
+    def play(self):
+        """Train and redraw epoch after epoch in the background until pause() (needs a running event loop,
+        as in Jupyter)."""
+        self.playing = True
+        if self._task is None or self._task.done():
+            try:
+                self._task = asyncio.get_running_loop().create_task(self._play_loop())
+            except RuntimeError:
+                self.playing = False
+                raise RuntimeError("Playground.play needs a running event loop (Jupyter has one); "
+                                   "from a script call step(epochs) instead") from None
+        self._update_play_button()
+
+    def pause(self):
+        self.playing = False
+        self._update_play_button()
+
+    def toggle(self):
+        self.pause() if self.playing else self.play()
+
+    async def _play_loop(self, max_frames=None, fps=30.0):
+        """One epoch and a redraw per frame, at most fps frames a second; yields to the kernel between frames."""
+        frames = 0
+        try:
+            while self.playing and (max_frames is None or frames < max_frames):
+                t0 = time.perf_counter()
+                self.step()
+                frames += 1
+                await asyncio.sleep(max(0.002, 1.0 / fps - (time.perf_counter() - t0)))
+        except Exception as exc:                   # show it in the app instead of losing it in a task
+            self.message = f"Training stopped: {type(exc).__name__}: {exc}"
+            self.playing = False
+            self.redraw()
+        finally:
+            if max_frames is not None:
+                self.playing = False
+            self._update_play_button()
+        return frames
+
+    # --- the user interface (built on first display) ------------------------------------------
+    def redraw(self):
+        if self._ui is not None:
+            self._ui.redraw()
+
+    def _update_play_button(self):
+        if self._ui is not None:
+            self._ui.update_play_button()
+
+    @property
+    def ui(self):
+        """The ipywidgets box of the app (made on first use)."""
+        if self._ui is None:
+            from .app import _PlaygroundUI
+
+            self._ui = _PlaygroundUI(self)
+            self._ui.redraw()
+        return self._ui.box
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
