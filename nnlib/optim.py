@@ -14,6 +14,8 @@ parameter array. When the parameters are consecutive pieces of one flat array
 flat array instead of once per parameter: a handful of numpy calls per step,
 whatever the number of layers. The state arrays (``optimizer.v``, ``optimizer.m``)
 are always per-parameter views into one flat array, so both ways share them.
+``np.multiply(g, lr, out=tmp)`` is ``lr * g`` written into the scratch array
+``tmp`` instead of a new array: a step allocates no memory.
 """
 from __future__ import annotations
 
