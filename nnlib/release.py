@@ -119,6 +119,16 @@ def dumps(nb):
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def student_version(src):
+    """The text of the exercise notebook that the solution notebook at path src generates."""
+    src = Path(src)
+    try:
+        nb = json.loads(src.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReleaseError(f"{src} is not valid JSON: {exc}") from None
+    return dumps(release_notebook(nb, src.stem, where=str(src)))
+
+
 def release_all(src_dir, dst_dir, check=False):
     """Generate dst_dir/X.ipynb from each src_dir/X.ipynb; with check=True, only compare.
 
@@ -130,14 +140,9 @@ def release_all(src_dir, dst_dir, check=False):
     if not sources:
         raise ReleaseError(f"no solution notebooks in {src_dir}")
     for src in sources:
-        chapter = src.stem
-        if not CHAPTER_RE.match(chapter):
+        if not CHAPTER_RE.match(src.stem):
             raise ReleaseError(f"{src}: name must look like NN_name.ipynb")
-        try:
-            nb = json.loads(src.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ReleaseError(f"{src} is not valid JSON: {exc}") from None
-        text = dumps(release_notebook(nb, chapter, where=str(src)))
+        text = student_version(src)
         dst = dst_dir / src.name
         if check:
             if not dst.exists():

@@ -44,6 +44,24 @@ def root():
     return ROOT
 
 
+def committed_text(path):
+    """The file's text as committed (git HEAD), or None outside a git checkout or for a new file.
+
+    Readers run and edit the course's notebooks in place (JupyterLab saves outputs into them,
+    students write their answers into exercises/): tests about the files as *shipped* read the
+    committed version, so a reader's own work never makes `make test` fail. On a clean clone
+    (CI) the two are the same.
+    """
+    import subprocess
+
+    rel = Path(path).resolve().relative_to(ROOT).as_posix()
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{rel}"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.decode("utf-8") if out.returncode == 0 else None
+
+
 def notebooks_in(folder):
     return sorted((ROOT / folder).glob("*.ipynb"))
 
