@@ -21,10 +21,18 @@ __all__ = [
 
 
 def sigmoid(x):
-    """1 / (1 + e^-x), computed without overflow for any x."""
+    """1 / (1 + e^-x), for any x.
+
+    For x below about -709, e^-x overflows to inf and 1 / (1 + inf) = 0, which is
+    the right answer (to float precision), so the overflow warning is silenced.
+    Computed in place in one buffer: no temporary arrays.
+    """
     x = np.asarray(x)
-    e = np.exp(-np.abs(x))                 # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out = np.negative(x, out=np.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64))
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def tanh(x):
