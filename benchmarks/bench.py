@@ -72,6 +72,7 @@ def run_worker(args):
         if w.key == "W3":   # what an nnlib epoch is made of, measured in the same rotation
             runners["matmuls only"] = lambda: ([wl.matmuls_only(w, len(X))], None)
             runners["Adam only"] = lambda: ([wl.adam_only(w, init, len(X))], None)
+            runners["plain numpy"] = lambda: wl.train_plain_numpy(w, X, y, init, orders)
         epochs = {name: [] for name in runners}
         accuracy = {}
         names = list(runners)
@@ -317,8 +318,13 @@ def gflops(s):
     n = w["n"]
     median, fastest = _median(w["epochs"]["nnlib"]), min(w["epochs"]["nnlib"])
     matmul, adam = min(w["epochs"]["matmuls only"]), min(w["epochs"]["Adam only"])
+    plain = w["epochs"].get("plain numpy")
     attainable = performed * n / matmul
     return {"convention": convention, "performed": performed, "median": median, "fastest": fastest,
+            "plain_median": _median(plain) if plain else None, "plain_fastest": min(plain) if plain else None,
+            "plain_share": convention * n / _median(plain) / attainable if plain else None,
+            "plain_share_fastest": convention * n / min(plain) / attainable if plain else None,
+            "plain_accuracy": w["accuracy"].get("plain numpy"),
             "matmul": matmul, "adam": adam, "attainable": attainable,
             "ours": convention * n / median, "ours_fastest": convention * n / fastest,
             "share": convention * n / median / attainable, "share_fastest": convention * n / fastest / attainable,
@@ -327,7 +333,7 @@ def gflops(s):
 
 def _gflops(s):
     g = gflops(s)
-    return [
+    lines = [
         f"GFLOP/s, counting a training step as 6 x sum(in x out) = {g['convention']:,} FLOP per example "
         f"(the issue's convention), from nnlib's median epoch: **{g['ours'] / 1e9:.1f} GFLOP/s**. "
         f"Attainable: numpy float32 matmul at the layer shapes (the step's own matmuls, batch {g['batch']}, "
@@ -346,6 +352,20 @@ def _gflops(s):
         f"time), the rest (gathering the batch, bias, ReLU, loss, accuracy, and cache misses between them) "
         f"{_time(max(g['fastest'] - g['matmul'] - g['adam'], 0))}.",
     ]
+    if g["plain_median"] is not None:
+        lines += [
+            "",
+            f"What plain numpy can do here: the same training hand-written with no library around it "
+            f"(`train_plain_numpy` in benchmarks/workloads.py: no checks, every buffer allocated once, "
+            f"everything in place; same weights, batches and Adam, training accuracy {g['plain_accuracy'] * 100:.2f} %) "
+            f"takes {_time(g['plain_median'])} per epoch (median; fastest {_time(g['plain_fastest'])}): "
+            f"**{g['plain_share'] * 100:.0f} %** of attainable ({g['plain_share_fastest'] * 100:.0f} % from its fastest "
+            f"epoch); nnlib's median epoch is {g['median'] / g['plain_median']:.2f} x its. "
+            f"{GFLOPS_TARGET * 100:.0f} % of attainable leaves everything besides the matmuls "
+            f"{(g['convention'] / g['performed'] / GFLOPS_TARGET - 1) * 100:.0f} % of the matmul time, and Adam's "
+            f"elementwise passes alone take {g['adam'] / g['matmul'] * 100:.0f} % of it.",
+        ]
+    return lines
 
 
 def _targets(settings):
@@ -377,6 +397,10 @@ def _targets(settings):
                          f">= {GFLOPS_TARGET * 100:.0f} % | {'yes' if g['share'] >= GFLOPS_TARGET else '**no**'} |")
             lines.append(f"| W3 | (the same from the fastest epoch) | {g['share_fastest'] * 100:.0f} % | "
                          f">= {GFLOPS_TARGET * 100:.0f} % | {'yes' if g['share_fastest'] >= GFLOPS_TARGET else 'no'} |")
+            if g["plain_share"] is not None:
+                lines.append(f"| W3 | (hand-written plain numpy, no library, median epoch) | "
+                             f"{g['plain_share'] * 100:.0f} % | >= {GFLOPS_TARGET * 100:.0f} % | "
+                             f"{'yes' if g['plain_share'] >= GFLOPS_TARGET else 'no'} |")
     lines.append("")
     return lines
 

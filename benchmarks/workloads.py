@@ -13,6 +13,7 @@ the model and copying the weights in happen before the clock starts.
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -139,6 +140,85 @@ def train_nnlib(w, X, y, init, orders):
         raise RuntimeError("nnlib's fit did not draw one permutation per epoch as expected: "
                            "the benchmark's epoch clock and batch order need updating")
     return _durations(clock.starts, end), model.evaluate(X, y)["accuracy"]
+
+
+# --- the same training in plain numpy, with no library around it ------------------
+def train_plain_numpy(w, X, y, init, orders, return_weights=False):
+    """The same training as nnlib's, written as lean as plain numpy allows, for comparison.
+
+    No library and no checks: every array is allocated once before the clock starts
+    (parameters, gradients and Adam's state each in one flat array, activations and
+    their gradients written in place with out=), and the loop does only the arithmetic.
+    It shows what plain numpy reaches at this size: nnlib's own overhead is whatever
+    lies between the two.
+    Returns (epoch durations, training accuracy), and the trained [(W, b), ...] too
+    when return_weights (the tests check it computes what nnlib computes).
+    """
+    f32 = np.float32
+    sizes = [W.shape[0] for W, _ in init] + [init[-1][0].shape[1]]
+    n_params = sum(W.size + b.size for W, b in init)
+    P, G, M, V, T = (np.zeros(n_params, f32) for _ in range(5))
+    Ws, bs, dWs, dbs, at = [], [], [], [], 0
+    for W, b in init:
+        for src, params, grads in ((W, Ws, dWs), (b, bs, dbs)):
+            params.append(P[at:at + src.size].reshape(src.shape))
+            grads.append(G[at:at + src.size].reshape(src.shape))
+            params[-1][...] = src
+            at += src.size
+    n, B, L = len(X), w.batch, len(init)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, w.lr
+    buffers = {size: ([np.empty((size, k), f32) for k in sizes[1:]],
+                      [np.empty((size, k), f32) for k in sizes[1:]], np.arange(size))
+               for size in {min(B, n - start) for start in range(0, n, B)}}   # the last batch may be smaller
+
+    step, starts = 0, []
+    for order in orders:
+        starts.append(time.perf_counter())
+        for start in range(0, n, B):
+            idx = order[start:start + B]
+            hs, ds, rows = buffers[len(idx)]
+            xb = X[idx]                                         # (faster than np.take(X, idx, out=buffer))
+            yb = y[idx]
+            x = xb
+            for i in range(L):                                  # forward: h = relu(x W + b)
+                np.matmul(x, Ws[i], out=hs[i])
+                hs[i] += bs[i]
+                if i < L - 1:
+                    np.maximum(hs[i], 0, out=hs[i])
+                x = hs[i]
+            z, d = hs[-1], ds[-1]                               # softmax cross-entropy on the logits
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=d)
+            d /= d.sum(axis=1, keepdims=True)
+            d[rows, yb] -= 1
+            d *= f32(1 / len(idx))
+            for i in reversed(range(L)):                        # backward
+                np.matmul((xb if i == 0 else hs[i - 1]).T, ds[i], out=dWs[i])
+                ds[i].sum(axis=0, out=dbs[i])
+                if i > 0:
+                    np.matmul(ds[i], Ws[i].T, out=ds[i - 1])
+                    ds[i - 1] *= hs[i - 1] > 0
+            step += 1                                           # Adam, on the flat arrays
+            c1, c2 = 1 - b1 ** step, math.sqrt(1 - b2 ** step)   # Python floats: a numpy float64 would make float32 ops slow
+            M *= b1
+            M += np.multiply(G, 1 - b1, out=T)
+            V *= b2
+            V += np.multiply(np.square(G, out=T), 1 - b2, out=T)
+            np.sqrt(V, out=T)
+            T += eps * c2
+            np.divide(M, T, out=T)
+            T *= lr * c2 / c1
+            P -= T
+    end = time.perf_counter()
+    h = X
+    for i in range(L):
+        h = h @ Ws[i] + bs[i]
+        if i < L - 1:
+            h = np.maximum(h, 0)
+    accuracy = float(np.mean(h.argmax(axis=1) == y))
+    if return_weights:
+        return _durations(starts, end), accuracy, [(W.copy(), b.copy()) for W, b in zip(Ws, bs)]
+    return _durations(starts, end), accuracy
 
 
 # --- PyTorch -------------------------------------------------------------------

@@ -59,6 +59,44 @@ def test_bench_compares_with_pytorch_and_sklearn_when_installed(root, tmp_path):
         assert re.search(rf"^\| {key} \| training accuracy \| [0-9.]+ pp apart \|", text, flags=re.M)
 
 
+def load_workloads(root):
+    spec = importlib.util.spec_from_file_location("bench_workloads", root / "benchmarks" / "workloads.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module                       # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("key", ["W1", "W2", "W3"])
+def test_plain_numpy_trainer_does_the_same_work_as_nnlib(root, key):
+    # The benchmark compares nnlib's speed with a hand-written plain-numpy trainer:
+    # that comparison means something only if both compute the same training.
+    import dataclasses
+
+    wl = load_workloads(root)
+    w = next(w for w in wl.workloads(tiny=True) if w.key == key)
+    X, y, _ = wl.load_data(w)
+    w = dataclasses.replace(w, n=len(X))
+    init, orders = wl.initial_weights(w), wl.epoch_orders(len(X), w.epochs)
+    durations, accuracy, weights = wl.train_plain_numpy(w, X, y, init, orders, return_weights=True)
+    assert len(durations) == w.epochs and all(d > 0 for d in durations)
+
+    layers = []
+    for i, (W, b) in enumerate(init):
+        dense = Dense(*W.shape, dtype=np.float32)
+        dense.W, dense.b = W, b
+        layers += [dense, ReLU()] if i < len(init) - 1 else [dense]
+    model = Sequential(layers)
+    model.fit(X, y, loss=CrossEntropy(), optimizer=Adam(w.lr), epochs=w.epochs, batch_size=w.batch,
+              seed=wl.SEED, verbose=False)
+    moved = max(float(np.abs(W - W0).max()) for (W, _), (W0, _) in zip(weights, init))
+    assert moved > 1e-3                                   # training changed the weights...
+    for (W, b), dense in zip(weights, model.layers[::2]):  # ...exactly as nnlib's fit did
+        np.testing.assert_allclose(W, dense.W, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(b, dense.b, rtol=0, atol=1e-4)
+    assert accuracy == pytest.approx(model.evaluate(X, y)["accuracy"], abs=0.01)
+
+
 # --- the fast paths keep the semantics ------------------------------------------
 def make_model(dtype=np.float64):
     return Sequential([Dense(3, 5, rng=0, dtype=dtype), ReLU(), Dense(5, 2, rng=1, dtype=dtype)])
