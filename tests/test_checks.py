@@ -68,3 +68,29 @@ def test_strict_mode_raises_for_graders(monkeypatch):
 
 def test_missing_return_in_mse_is_named():
     assert "did you forget to `return`" in ch01.mse(lambda p, y: None).message
+
+
+def test_typical_gradient_mistakes_are_named():
+    def grads(X, y, w, b, mistake):
+        e, n = X @ w + b - y, len(y)
+        dw, db = 2 / n * X.T @ e, 2 / n * e.sum()
+        return {"no 2": (dw / 2, db), "sum": (dw * n, db), "sign": (-dw, -db), "sum db": (dw, db * n / 2)}[mistake]
+    expected = {"no 2": "factor 2 from the square is missing", "sum": "6 times too large",
+                "sign": "sign flipped", "sum db": "not the sum"}
+    for mistake, hint in expected.items():
+        result = ch01.mse_gradients(lambda X, y, w, b, m=mistake: grads(X, y, w, b, m))
+        assert result.status == "failed" and hint in result.message, (mistake, result.message)
+
+
+def test_training_check_names_uphill_steps_and_a_loop_that_never_updates():
+    def fit(X, y, lr=0.1, steps=500):
+        w, b = np.zeros(X.shape[1]), 0.0
+        for _ in range(steps):
+            e = X @ w + b - y
+            w, b = w + lr * 2 * X.T @ e / len(y), b + lr * 2 * e.mean()     # uphill
+        return w, b
+    with np.errstate(all="ignore"):
+        result = ch01.fit_linear(fit)
+    assert result.status == "failed" and "uphill" in result.message
+    result = ch01.fit_linear(lambda X, y: (np.zeros(2), 0.0))
+    assert "still 0" in result.message and "R^2 = " in result.message
