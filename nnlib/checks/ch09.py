@@ -50,6 +50,10 @@ def cross_entropy(fn):
     numeric = numerical_gradient(lambda: -np.mean(np.log(_softmax(zz)[np.arange(6), y])), zz)
     if np.shape(grad) == z.shape and np.allclose(grad, numeric * 6):
         expect(False, "your gradient is 6 times too large: the loss is a mean over 6 examples, divide (p - y) by 6.")
+    if np.shape(grad) == z.shape and np.allclose(grad, -numeric, atol=1e-6, rtol=1e-4):
+        expect(False, "your gradient has the wrong sign: dL/dz is (p - Y) / N, probabilities minus one-hot labels.")
+    if np.shape(grad) == z.shape and np.allclose(grad, p / 6):
+        expect(False, "your gradient is p / N: subtract 1 at each example's true class, (p - Y) / N.")
     expect_close(grad, numeric, "your gradient dL/dz (compared with the numerical gradient)", atol=1e-6, rtol=1e-4)
     return "the mean loss and its gradient (p - y) / N are right."
 
@@ -58,9 +62,15 @@ def cross_entropy(fn):
 def multilabel_predict(fn):
     expect_callable(fn, "multilabel_predict")
     logits = np.array([[3.0, -2.0, 0.5], [-1.0, -0.2, -4.0], [0.0, 2.0, 2.0]])
-    got = np.asarray(fn(logits.copy()))
+    got = fn(logits.copy())
+    expect(got is not None, "multilabel_predict returned None: did you forget to `return`?")
+    got = np.asarray(got)
     expected = (logits > 0).astype(int)
     expect(got.shape == logits.shape, f"multilabel_predict should return one 0/1 per label, shape {logits.shape}, got {got.shape}.")
+    if not np.isin(got, (0, 1)).all():
+        expect(False, f"return decisions (0 or 1), not probabilities: you returned values like {got.ravel()[~np.isin(got.ravel(), (0, 1))][0]:.3g}.")
+    if np.array_equal(got.astype(int), (logits >= 0).astype(int)) and not np.array_equal(got.astype(int), expected):
+        expect(False, "a logit of exactly 0 gives probability 0.5, which is not *above* 0.5: use > rather than >=.")
     if np.array_equal(got, np.eye(3, dtype=int)[logits.argmax(1)]) and not np.array_equal(got, expected):
         expect(False, "you picked one label per example (argmax); here each label is its own yes/no question: "
                       "sigmoid(z) > 0.5, that is z > 0.")
