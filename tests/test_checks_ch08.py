@@ -12,7 +12,29 @@ def not_strict(monkeypatch):
 
 def test_momentum_with_dampening_is_caught():
     r = ch08.momentum_step(lambda w, g, v, lr, beta: (w - lr * (beta * v + (1 - beta) * g), beta * v + (1 - beta) * g))
-    assert r.status == "failed" and "after step 1, your velocity v" in r.message
+    assert r.status == "failed" and "after step 1" in r.message and "(1 - beta) g" in r.message
+
+
+def test_learning_rate_inside_the_velocity_is_explained():
+    r = ch08.momentum_step(lambda w, g, v, lr, beta: (w - (beta * v + lr * g), beta * v + lr * g))
+    assert r.status == "failed" and "beta v + lr g" in r.message
+
+
+def test_stepping_with_the_old_velocity_is_explained():
+    r = ch08.momentum_step(lambda w, g, v, lr, beta: (w - lr * v, beta * v + g))
+    assert r.status == "failed" and "after step 1" in r.message and "old velocity" in r.message
+
+
+def test_plain_gradient_step_is_explained():
+    r = ch08.momentum_step(lambda w, g, v, lr, beta: (w - lr * g, beta * v + g))
+    assert r.status == "failed" and "plain gradient step" in r.message
+
+
+def test_correct_momentum_passes():
+    def momentum(w, g, v, lr, beta):
+        v = beta * v + g
+        return w - lr * v, v
+    assert ch08.momentum_step(momentum).passed
 
 
 def test_adam_without_bias_correction_gets_a_hint():
@@ -22,6 +44,30 @@ def test_adam_without_bias_correction_gets_a_hint():
         return w - lr * m / (np.sqrt(v) + eps), m, v
     r = ch08.adam_step(adam)
     assert r.status == "failed" and "at step t=1" in r.message and "(1 - beta^t)" in r.message
+
+
+def _adam_variant(return_hats=False, square=True):
+    def adam(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * (g ** 2 if square else g)
+        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+        w = w - lr * m_hat / (np.sqrt(np.abs(v_hat)) + eps)
+        return (w, m_hat, v_hat) if return_hats else (w, m, v)
+    return adam
+
+
+def test_correct_adam_passes():
+    assert ch08.adam_step(_adam_variant()).passed
+
+
+def test_returning_the_bias_corrected_moments_is_explained():
+    r = ch08.adam_step(_adam_variant(return_hats=True))
+    assert r.status == "failed" and "m_hat" in r.message
+
+
+def test_averaging_g_instead_of_its_square_is_explained():
+    r = ch08.adam_step(_adam_variant(square=False))
+    assert r.status == "failed" and "not its square" in r.message
 
 
 def test_equal_weight_average_is_explained():

@@ -4,11 +4,36 @@ from __future__ import annotations
 import numpy as np
 
 from ..optim import Adam, Momentum
-from . import check, expect, expect_callable, expect_close, expect_tuple
+from . import check, expect, expect_callable, expect_close, expect_tuple, is_close
 
 
 def _pair(result, names, fn):
     return expect_tuple(result, names, fn)
+
+
+LR, BETA = 0.05, 0.8      # 1 - BETA differs from LR, so the two common slips can be told apart
+
+
+def _momentum_mistakes(w, v, w_before, v_before, g, v_expected, step):
+    """Name the usual slips in v <- beta v + g, w <- w - lr v, if the answer matches one."""
+    lr, beta = LR, BETA
+    if is_close(v, v_expected) and is_close(w, w_before - lr * v_expected):
+        return                                                   # right
+    where = f"after step {step} (lr {lr}, beta {beta})"
+    if is_close(v, beta * v_before + (1 - beta) * g):
+        expect(False, f"{where}, your velocity is beta v + (1 - beta) g, a running average of the gradients; "
+                      "this chapter's momentum adds the whole gradient: v <- beta v + g.")
+    if is_close(v, beta * v_before + lr * g):
+        expect(False, f"{where}, your velocity is beta v + lr g: the learning rate belongs in the weight update, "
+                      "v <- beta v + g, then w <- w - lr v.")
+    if is_close(v, v_expected) and is_close(w, w_before - lr * v_before):
+        expect(False, f"{where}, v is right but w moved along the old velocity: update v first, then step "
+                      "w <- w - lr v with the new v.")
+    if is_close(v, v_expected) and is_close(w, w_before - lr * g):
+        expect(False, f"{where}, v is right but w took a plain gradient step (w - lr g); step along the "
+                      "velocity instead: w <- w - lr v.")
+    if is_close(v, v_expected) and is_close(w, w_before + lr * v_expected):
+        expect(False, f"{where}, your w moved uphill (w + lr v): subtract, w <- w - lr v.")
 
 
 @check("momentum_step")
@@ -18,11 +43,13 @@ def momentum_step(fn):
     w = rng.standard_normal(4)
     v = np.zeros(4)
     ref_w = w.copy()
-    ref = Momentum(lr=0.1, beta=0.9)
+    ref = Momentum(lr=LR, beta=BETA)
     for step in range(1, 4):
         g = rng.standard_normal(4)
-        w, v = _pair(fn(w.copy(), g.copy(), v.copy(), 0.1, 0.9), ("w", "v"), "momentum_step")
+        w_before, v_before = np.asarray(w, dtype=float).copy(), np.asarray(v, dtype=float).copy()
+        w, v = _pair(fn(w.copy(), g.copy(), v.copy(), LR, BETA), ("w", "v"), "momentum_step")
         ref.step([ref_w], [g])
+        _momentum_mistakes(w, v, w_before, v_before, g, ref.v[0], step)
         expect_close(v, ref.v[0], f"after step {step}, your velocity v")
         expect_close(w, ref_w, f"after step {step}, your weights w")
     return "three steps match v <- beta v + g, w <- w - lr v."
@@ -40,7 +67,18 @@ def adam_step(fn):
         g = rng.standard_normal(3) * 10 ** rng.uniform(-2, 2, 3)      # very different scales per entry
         w, m, v = _pair(fn(w.copy(), g.copy(), m.copy(), v.copy(), t, lr=0.01), ("w", "m", "v"), "adam_step")
         ref.step([ref_w], [g])
+        if not is_close(m, ref.m[0]) and is_close(m, ref.m[0] / (1 - 0.9 ** t)):
+            expect(False, f"at step t={t}, you returned the bias-corrected m_hat as m. Return the plain running "
+                          "average m (and v); the correction 1 / (1 - beta^t) is applied afresh at every step.")
+        if not is_close(m, ref.m[0]) and is_close(m, ref.m[0] + 0.9 * g):     # beta1 m + g
+            expect(False, f"at step t={t}, your m adds the whole gradient (beta1 m + g); Adam's m is an average: "
+                          "beta1 m + (1 - beta1) g.")
         expect_close(m, ref.m[0], f"at step t={t}, your first moment m")
+        if not is_close(v, ref.v[0]) and is_close(v, ref.v[0] / (1 - 0.999 ** t)):
+            expect(False, f"at step t={t}, you returned the bias-corrected v_hat as v. Return the plain running "
+                          "average v; the correction is applied afresh at every step.")
+        if not is_close(v, ref.v[0]) and is_close(v, ref.v[0] + 0.001 * (g - g ** 2)):
+            expect(False, f"at step t={t}, your v averages g, not its square: v <- beta2 v + (1 - beta2) g**2.")
         expect_close(v, ref.v[0], f"at step t={t}, your second moment v")
         if not np.allclose(w, ref_w, rtol=1e-5, atol=1e-8) and t == 1:
             expect(False, f"at step t=1 your w differs from Adam's (expected {np.round(ref_w, 5)}, got "
