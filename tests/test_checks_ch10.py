@@ -33,3 +33,12 @@ def test_horizontal_kernel_is_rejected_with_numbers():
 def test_wrong_gradient_is_compared_with_numerical():
     r = ch10.kernel_gradient(lambda image, g, k: np.ones((k, k)))
     assert r.status == "failed" and "numerical gradient" in r.message
+
+
+def test_flipped_kernel_gradient_is_explained():
+    def grad(image, grad_out, k):
+        ho, wo = grad_out.shape
+        g = np.array([[np.sum(grad_out * image[u:u + ho, v:v + wo]) for v in range(k)] for u in range(k)])
+        return g[::-1, ::-1]
+    r = ch10.kernel_gradient(grad)
+    assert r.status == "failed" and "flipped" in r.message

@@ -75,5 +75,9 @@ def kernel_gradient(fn):
         return float(np.sum(_reference_conv(image, kernel) * grad_out))
 
     expected = numerical_gradient(loss, kernel)
+    if got is not None and np.shape(got) == expected.shape and np.allclose(got, expected[::-1, ::-1], atol=1e-6, rtol=1e-4) \
+            and not np.allclose(got, expected, atol=1e-6, rtol=1e-4):
+        expect(False, "your kernel gradient is flipped (upside down and left to right): dL/dK[u, v] pairs G[i, j] "
+                      "with x[i + u, j + v], the same window the forward pass used for K[u, v].")
     expect_close(got, expected, "your kernel gradient dL/dK (compared with the numerical gradient)", atol=1e-6, rtol=1e-4)
     return "dL/dK agrees with the numerical gradient."
