@@ -4,6 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import spirals
+from ..layers import Dense, ReLU
+from ..losses import CrossEntropy
+from ..model import Sequential
+from ..optim import Adam
 from . import check, expect, expect_callable, expect_close
 
 
@@ -62,8 +66,36 @@ def cross_val_scores(fn):
     scores = np.asarray(scores, dtype=float)
     expect(scores.shape == (4,), f"cross_val_scores(X, y, k=4) should return 4 scores, got shape {scores.shape}.")
     expect(((scores >= 0) & (scores <= 1)).all(), f"accuracies lie between 0 and 1; got {np.round(scores, 3)}.")
+    for mistake, wrong in _wrong_cross_validations(X, y, 4).items():
+        if np.allclose(scores, wrong) and not np.allclose(scores, _cv_variant(X, y, 4, "honest")):
+            expect(False, f"your fold accuracies {np.round(scores, 3)} are what you get when you {mistake}. "
+                          "Each fold needs a new model from build_model(), fitted on X[train_idx] only, "
+                          "and evaluated on X[val_idx].")
     expect(len(np.unique(np.round(scores, 6))) > 1,
            f"all 4 folds scored exactly {scores[0]:.4f}: did every fold train and validate on the same data?")
     expect(scores.mean() > 0.85, f"mean validation accuracy {scores.mean():.3f} is below 0.85: does each fold train a "
                                  "new model on its training part, and evaluate it on its validation part?")
     return f"fold accuracies {np.round(scores, 3)}: mean {scores.mean():.3f} ± {scores.std(ddof=1):.3f}."
+
+
+def _cv_variant(X, y, k, how):
+    """Cross-validation as exercise 11 asks ("honest"), or with one typical mistake (for the messages)."""
+    folds = np.array_split(np.random.default_rng(0).permutation(len(X)), k)
+    scores, model = [], None
+    for i in range(k):
+        tr, va = np.concatenate(folds[:i] + folds[i + 1:]), folds[i]
+        if model is None or how != "reuse":
+            model = Sequential([Dense(2, 32, rng=0), ReLU(), Dense(32, 2, rng=1)])
+        fit_on = np.arange(len(X)) if how == "all" else tr
+        model.fit(X[fit_on], y[fit_on], loss=CrossEntropy(), optimizer=Adam(0.02), epochs=40, batch_size=32, verbose=False)
+        on = tr if how == "train" else va
+        scores.append(model.evaluate(X[on], y[on])["accuracy"])
+    return np.array(scores)
+
+
+def _wrong_cross_validations(X, y, k):
+    return {
+        "evaluate each model on its training part instead of the validation part": _cv_variant(X, y, k, "train"),
+        "fit every model on all of X, validation folds included": _cv_variant(X, y, k, "all"),
+        "keep training one model across the folds (it has already seen each later validation fold)": _cv_variant(X, y, k, "reuse"),
+    }
