@@ -180,10 +180,12 @@ def regression_fit(X, y, w, b, ax=None, *, title=None, residuals=True):
 
 
 def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, resolution=80,
-                 title="Loss over the two parameters", xlabel="w", ylabel="b", log=True):
+                 title="Loss over the two parameters", xlabel="w", ylabel="b", log=True,
+                 path_label="gradient descent"):
     """Contours of loss_fn(w, b) over a grid; optional path (list of (w, b)) and current point.
 
     loss_fn must accept arrays of w and b (broadcasting) or is called per grid point.
+    path_label names the path in the legend (e.g. the optimizer that took it).
     """
     ax = _axes(ax)
     ws = np.linspace(*w_range, resolution)
@@ -200,7 +202,7 @@ def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, r
     ax.figure.colorbar(cs, ax=ax, label="loss")
     if path is not None and len(path):
         path = np.asarray(path)
-        ax.plot(path[:, 0], path[:, 1], "-o", c="#d62728", ms=3, lw=1.2, label="gradient descent")
+        ax.plot(path[:, 0], path[:, 1], "-o", c="#d62728", ms=3, lw=1.2, label=path_label)
         ax.legend(loc="upper right", fontsize=8)
     if point is not None:
         ax.plot([point[0]], [point[1]], "o", c="#d62728", ms=9, mec="k")
@@ -407,7 +409,7 @@ def gradient_norm_history(monitor, ax=None, *, title="Gradient norm of each laye
     ax.set_ylabel(r"$\|\partial L / \partial W\|$")
     ax.set_title(title)
     if n:
-        ax.legend(fontsize=8, title="input side ... output side", title_fontsize=7)
+        ax.legend(fontsize=8, title="input side ... output side", title_fontsize=7, framealpha=0.6)
     return ax
 
 
