@@ -116,18 +116,30 @@ class CrossEntropy(Loss):
         if z.ndim != 2:
             raise ValueError(f"CrossEntropy: pred must be logits of shape (batch, classes), got shape {z.shape}")
         n, k = z.shape
-        y = self._one_hot_target(target, n, k).astype(z.dtype, copy=False)
+        y = self._target(target, n, k)
+        if y.ndim == 2:
+            y = y.astype(z.dtype, copy=False)
         logp = log_softmax(z, axis=1)
         self._cache = (logp, y)
+        if y.ndim == 1:                       # labels: -log p of each example's own class
+            return float(-logp[np.arange(n), y].sum() / n)
         return float(-(y * logp).sum() / n)
 
     def backward(self):
         self._need_forward()
         logp, y = self._cache
-        return (np.exp(logp) - y) / logp.shape[0]   # dL/dz = (softmax(z) - y) / batch
+        n = logp.shape[0]
+        grad = np.exp(logp)                   # softmax(z)
+        if y.ndim == 1:
+            grad[np.arange(n), y] -= 1        # softmax(z) - one_hot(y), without building the one-hot
+        else:
+            grad -= y
+        grad /= n                             # dL/dz = (softmax(z) - y) / batch
+        return grad
 
     @staticmethod
-    def _one_hot_target(target, n, k):
+    def _target(target, n, k):
+        """Integer labels of shape (n,), or float rows of shape (n, k) that sum to 1, checked."""
         t = np.asarray(target)
         if t.dtype.kind not in "iufb":
             raise TypeError(f"CrossEntropy: target must be integer labels or one-hot rows, got dtype {t.dtype}")
@@ -143,9 +155,7 @@ class CrossEntropy(Loss):
             if t.size and (t.min() < 0 or t.max() >= k):
                 bad = t[(t < 0) | (t >= k)][0]
                 raise ValueError(f"CrossEntropy: label {bad} is out of range for {k} classes (expected 0..{k - 1})")
-            onehot = np.zeros((n, k))
-            onehot[np.arange(n), t] = 1.0
-            return onehot
+            return t.astype(np.intp, copy=False)
         if t.shape != (n, k):
             raise ValueError(
                 f"CrossEntropy: target of shape {t.shape} does not fit logits of shape {(n, k)}: "
