@@ -350,7 +350,9 @@ def test_preset_dead_relu():
 
 def test_preset_overfitting_and_dropout():
     plain = _preset("overfitting and dropout", 200)
-    assert plain.train_loss < 0.05 and plain.test_loss > 10 * plain.train_loss
+    train, test = plain.history["train_loss"], plain.history["test_loss"]
+    assert plain.train_loss < 0.5 * train[0] and plain.test_loss > 2 * plain.train_loss
+    assert plain.test_loss > min(test) + 0.2          # the test loss climbs again while the training loss falls
     dropout = _preset("overfitting and dropout", 200, dropout=0.2)
     assert dropout.test_loss - dropout.train_loss < 0.5 * (plain.test_loss - plain.train_loss)
     assert dropout.test_loss < plain.test_loss
@@ -552,3 +554,64 @@ def test_playground_is_exported_from_widgets():
     import nnlib.widgets
 
     assert nnlib.widgets.Playground is nnlib.playground.Playground
+
+
+# --- what a student who knows the TensorFlow Playground expects ----------------------------------
+def test_spiral_is_the_hard_data_set_that_needs_sin_features_or_a_bigger_network():
+    # As in the TensorFlow Playground (1.75 turns per arm): x1, x2 and layers of 4 and 2 do not fit it.
+    assert Playground(dataset="spiral").step(300).accuracy() < 0.8
+    assert Playground(dataset="spiral", features=["x1", "x2", "sin(x1)", "sin(x2)"]).step(300).accuracy() >= 0.9
+    assert Playground(dataset="spiral", hidden=[8, 8, 8], activation="relu").step(300).accuracy() >= 0.9
+
+
+def test_spiral_noise_jitters_the_arms_less_than_their_spacing():
+    X0, y0 = make_data("spiral", noise=0, seed=2)
+    X50, y50 = make_data("spiral", noise=50, seed=2)
+    assert np.array_equal(y0, y50)
+    jitter = np.std(X50 - X0)
+    assert 0.2 < jitter < 0.4             # the arms are 5 / (2 * 1.75) = 1.4 apart along a radius
+    assert Playground(dataset="spiral", noise=50, hidden=[8, 8, 8], activation="relu").step(300).accuracy() > 0.65
+
+
+def test_l1_holds_the_weights_of_unneeded_features_near_zero_and_l2_does_not():
+    weights = {}
+    for kind in ("L1", "L2"):
+        pg = Playground(hidden=[], features=list(FEATURES), regularization=kind, reg_rate=0.003).step(200)
+        weights[kind] = dict(zip(pg.settings["features"], pg.dense_layers[0].W[:, 0]))
+        assert pg.accuracy() == 1.0
+    unneeded = [f for f in FEATURES if f not in ("x1^2", "x2^2")]
+    assert max(abs(weights["L1"][f]) for f in unneeded) < 0.002
+    assert max(abs(weights["L2"][f]) for f in unneeded) > 0.01
+    assert min(abs(weights["L1"][f]) for f in ("x1^2", "x2^2")) > 0.1
+
+
+def test_the_output_surface_is_lighter_than_the_points_so_they_stay_visible():
+    from nnlib.playground.pictures import _LEVELS, _POS, _NEG, _WHITE, _Pictures, _class_rgb
+
+    for settings in ({}, {"discretize": True}, {"dataset": "gauss", "classes": 3, "loss": "cross-entropy"}):
+        pg = Playground(**settings).step(60)
+        pictures = _Pictures(pg)
+        _, out = pg.hidden_outputs(pg.F_grid)
+        surface = pictures._surface_rgb(out).astype(float)
+        colours = np.vstack([_POS, _NEG, _class_rgb()[:pg.classes]])
+        # every pixel of the surface is at least a third of the way from any point colour to white
+        gap = np.linalg.norm(surface[:, None, :] - colours[None], axis=2).min()
+        assert gap > 0.3 * np.linalg.norm(_WHITE - _POS), settings
+    assert np.linalg.norm(_LEVELS[-1] - _POS) > 0.3 * np.linalg.norm(_WHITE - _POS)
+
+
+def test_weight_lines_fade_to_grey_near_zero_and_are_full_colour_from_one():
+    from nnlib.playground.pictures import _NEG, _POS, _ZERO, _weight_rgb
+
+    rgb = _weight_rgb(np.array([0.0, 1e-6, 0.25, -0.25, 1.0, -3.0, np.nan]))
+    assert np.allclose(rgb[0], _ZERO) and np.abs(rgb[1] - _ZERO).max() < 1
+    assert np.allclose(rgb[2], _ZERO + 0.5 * (_POS - _ZERO)) and np.allclose(rgb[3], _ZERO + 0.5 * (_NEG - _ZERO))
+    assert np.allclose(rgb[4], _POS) and np.allclose(rgb[5], _NEG) and np.allclose(rgb[6], _ZERO)
+
+
+def test_data_sliders_have_one_label_width_and_room_for_their_tracks():
+    pg = Playground(problem="regression")
+    pg.ui
+    c = pg._ui.controls
+    assert {c[k].style.description_width for k in ("classes", "train_percent", "noise", "batch_size")} == {"72px"}
+    assert c["dataset"].style.button_width == "108px"      # "multi gaussian" fits

@@ -43,10 +43,11 @@ class _PlaygroundUI:
             "regularization": W.Dropdown(options=["none", "L1", "L2"], description="regularization"),
             "reg_rate": W.Dropdown(options=REG_RATES, description="regularization rate"),
             "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
-            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "100px"}),
-            "classes": W.IntSlider(min=2, max=6, description="classes (gauss, spiral)", continuous_update=False),
-            "train_percent": W.IntSlider(min=10, max=90, step=10, description="training data %",
-                                         continuous_update=False),
+            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "108px"}),
+            "classes": W.IntSlider(min=2, max=6, description="classes", continuous_update=False,
+                                   tooltip="Number of classes (gauss and spiral only)"),
+            "train_percent": W.IntSlider(min=10, max=90, step=10, description="training %",
+                                         continuous_update=False, tooltip="Share of the points used for training"),
             "noise": W.IntSlider(min=0, max=50, step=5, description="noise", continuous_update=False),
             "batch_size": W.IntSlider(min=1, max=30, description="batch size", continuous_update=False),
             "show_test": W.Checkbox(description="show test data", indent=False),
@@ -60,9 +61,10 @@ class _PlaygroundUI:
         widths = {"dataset": "226px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
                   "seed": "130px", "regularization": "190px", "reg_rate": "210px", "learning_rate": "190px",
                   "dropout": "250px"}
+        sliders = ("classes", "train_percent", "noise", "batch_size")      # one label width: the tracks line up
         for key, widget in c.items():
             if hasattr(widget.style, "description_width"):
-                widget.style.description_width = "initial"
+                widget.style.description_width = "72px" if key in sliders else "initial"
             sized(widget, widths.get(key, "226px"), key.replace("_", "-"))
             widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
         self.features = {}

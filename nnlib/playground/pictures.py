@@ -36,7 +36,21 @@ def _diverging(v):
 
 
 SHADES = 32          # the output's colour steps (the TensorFlow Playground has 30): smaller, faster PNGs
-_LEVELS = _diverging(np.linspace(-1.0, 1.0, SHADES))
+# The output's colours go from white only SURFACE of the way to the class colours, as in the TensorFlow
+# Playground: the points keep the full colours and stay visible where the network is sure and right.
+SURFACE = 0.6
+_LEVELS = _diverging(SURFACE * np.linspace(-1.0, 1.0, SHADES))
+_ZERO = np.array([200.0, 200.0, 200.0])    # light grey: a weight of 0
+
+
+def _weight_rgb(w):
+    """A weight's line colour: grey at 0, towards blue (+) or orange (\u2212) with sqrt|w|, full from |w| = 1.
+
+    As the TensorFlow Playground's continuous scale: weights that L1 holds at or near 0 fade to grey
+    instead of flickering between thin blue and thin orange lines."""
+    w = np.nan_to_num(np.asarray(w, dtype=float))
+    t = np.sqrt(np.minimum(np.abs(w), 1.0))[:, None]
+    return _ZERO + (np.where((w >= 0)[:, None], _POS, _NEG) - _ZERO) * t
 
 
 def _class_rgb():
@@ -171,9 +185,9 @@ class _Pictures:
         if pg.classes > 2:
             cls, conf = values
             k = pg.classes
-            strength = np.full(conf.shape, 0.7) if pg.settings["discretize"] else 0.8 * (conf - 1 / k) / (1 - 1 / k)
-            return _tint(_class_rgb()[cls], strength)
-        return _diverging(np.where(values >= 0, 0.7, -0.7) if pg.settings["discretize"] else values)
+            strength = np.ones(conf.shape) if pg.settings["discretize"] else (conf - 1 / k) / (1 - 1 / k)
+            return _tint(_class_rgb()[cls], SURFACE * strength)
+        return _diverging(SURFACE * (np.where(values >= 0, 1.0, -1.0) if pg.settings["discretize"] else values))
 
     def _point_colors(self, y):
         pg = self.pg
@@ -227,7 +241,7 @@ class _Pictures:
         else:                                 # one number per point: interpolate it, then colour it
             values = pg.output_values(out_grid).reshape(n, n, 1).astype(np.float32)
             if pg.settings["discretize"]:
-                values = np.where(values >= 0, 0.7, -0.7).astype(np.float32)
+                values = np.where(values >= 0, 1.0, -1.0).astype(np.float32)
             level = _bilinear(np.nan_to_num(values), self.rows, self.cols)[..., 0]
             surface = _LEVELS[np.clip((level + 1.0) * (SHADES / 2), 0, SHADES - 1).astype(np.uint8)]
         self.test_pts.set_visible(bool(pg.settings["show_test"]))
@@ -298,7 +312,7 @@ class _Pictures:
         ax.set_ylim(height, 0)
         ax.axis("off")
         fig.suptitle("The network: each square is a neuron's output over the plane,\n"
-                     "each line a weight (width: its size; blue +, orange \u2212)", fontsize=9, y=0.985)
+                     "each line a weight (width and colour: its size; blue +, orange \u2212, grey 0)", fontsize=9, y=0.985)
         self.net_origin = (H - 4 - height, 4)                   # buffer row and column of the axes' corner
         blit.animate(self.lines)
 
@@ -321,7 +335,7 @@ class _Pictures:
             maps.append([square(_tint(colors[c], p[:, c])) for c in range(cols[-1])])
         w = np.concatenate([layer.W.ravel() for layer in pg.dense_layers])
         self.lines.set_linewidths(0.3 + 1.2 * np.minimum(np.abs(np.nan_to_num(w)), 3.0))
-        self.lines.set_colors(np.where((w >= 0)[:, None], _POS, _NEG) / 255.0)
+        self.lines.set_colors(_weight_rgb(w) / 255.0)
         top, left = self.net_origin
 
         def paint(buffer):
