@@ -49,10 +49,11 @@ exercises: install
 check-exercises: install
 	$(PY) -m nnlib.release solutions exercises --check
 
-SUBMISSIONS ?= submissions/*.ipynb
+SUBMISSIONS ?= submissions
 OUT ?= grades
+GRADE_ARGS ?=
 grade: install
-	$(PY) -m nnlib.grading $(SUBMISSIONS) --out $(OUT)
+	$(PY) -m nnlib.grading $(SUBMISSIONS) --out $(OUT) $(GRADE_ARGS)
 
 # Benchmark nnlib against PyTorch and scikit-learn (issue 8): writes benchmarks/RESULTS.md.
 # Installs its extra dependencies into .venv itself; they are not course dependencies.

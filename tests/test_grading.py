@@ -162,7 +162,8 @@ def test_grading_one_submission_takes_seconds():
 
 
 def test_usage_errors_exit_2(tmp_path):
-    assert run_cli(tmp_path / "nothing-*.ipynb", "--out", tmp_path).returncode == 2
+    proc = run_cli(tmp_path / "nothing-*.ipynb", "--out", tmp_path)
+    assert proc.returncode == 2 and "no file matches" in proc.stderr and "a folder" in proc.stderr
     assert run_cli(grading_cases.EXERCISE, "--out", tmp_path, "--solutions", tmp_path).returncode == 2
 
 
@@ -394,3 +395,114 @@ def test_solution_scores_full_marks_and_exercise_zero(every_chapter, path):
     assert unsolved["error"] == "" and unsolved["total"] == "0" and unsolved["max"] == solved["max"]
     text = (out / "feedback" / "exercises" / f"{path.stem}.md").read_text(encoding="utf-8")
     assert "(failed)" not in text and "(passed)" not in text, f"unsolved should be 'not done':\n{text}"
+
+
+# --- found by grading a made-up class as an instructor (regressions) ------------------------------
+
+def test_the_kernel_imports_the_graders_nnlib(tmp_path):
+    """A course run from its folder without `pip install -e .` (or next to another installed
+    copy): the kernel, started in an empty folder, must import the grader's nnlib, not none
+    (every student got 0: 'the kernel did not start') nor another one."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "nnlib", course / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+    solutions, subs, out = (tmp_path / n for n in ("solutions", "subs", "out"))
+    solutions.mkdir(), subs.mkdir()
+    cells = [_cell("setup", "import numpy as np\n"),
+             _answer("where-answer", "def where():", "import nnlib\nreturn nnlib.__file__"),
+             _graded("where", "import nnlib\nassert where() == nnlib.__file__, (where(), nnlib.__file__)\n")]
+    solution = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (solutions / f"{SYNTHETIC}.ipynb").write_text(release.dumps(solution))
+    (subs / "s.ipynb").write_text(release.dumps(solution))
+    proc = run_cli(subs, "--out", out, "--solutions", solutions, "--timeout", TIMEOUT, cwd=course)
+    assert proc.returncode == 0, proc.stderr
+    _, rows = read_csv(out / "grades.csv")
+    assert rows["s.ipynb"]["error"] == "" and rows["s.ipynb"]["total"] == "1", \
+        (out / "feedback" / "s.md").read_text()
+
+
+def test_a_late_submission_graded_alone_keeps_its_name(tmp_path):
+    """One folder per student: grading one late file with the same --out names it
+    `carol/01_linear_model.ipynb`, not `01_linear_model.ipynb` (as the docs promise)."""
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    for student in ("alice", "bob", "carol"):
+        (subs / student).mkdir(parents=True)
+        (subs / student / "01_linear_model.ipynb").write_text("not JSON")   # graded at once, no kernel
+    late = subs / "carol" / "01_linear_model.ipynb"
+    late.rename(tmp_path / "late")
+    assert run_cli(subs, "--out", out).returncode == 0
+    (tmp_path / "late").rename(late)
+    proc = run_cli(late, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    _, rows = read_csv(out / "grades.csv")
+    assert set(rows) == {f"{s}/01_linear_model.ipynb" for s in ("alice", "bob", "carol")}
+    assert (out / "feedback" / "carol" / "01_linear_model.md").exists()
+    # --root still decides when given
+    proc = run_cli(late, "--out", out, "--root", subs / "carol")
+    _, rows = read_csv(out / "grades.csv")
+    assert "01_linear_model.ipynb" in rows
+
+
+def test_a_rerun_grades_again_when_the_solution_or_its_checks_changed(tmp_path):
+    """An instructor who fixes a hidden test and re-runs must not get the old grades back."""
+    solutions, out = tmp_path / "solutions", tmp_path / "grades"
+    solutions.mkdir()
+    shutil.copy(grading_cases.SOLUTION, solutions)
+    sub = tmp_path / "s.ipynb"
+    sub.write_text(json.dumps(grading_cases.exercise()))
+    assert "graded 1" in run_cli(sub, "--out", out, "--solutions", solutions).stdout
+    assert "skipped 1" in run_cli(sub, "--out", out, "--solutions", solutions).stdout
+    (solutions / grading_cases.SOLUTION.name).write_text(grading_cases.SOLUTION.read_text() + "\n")
+    proc = run_cli(sub, "--out", out, "--solutions", solutions)
+    assert "graded 1" in proc.stdout and "solution notebook or checks changed" in proc.stderr
+    assert "skipped 1" in run_cli(sub, "--out", out, "--solutions", solutions).stdout
+
+
+def test_a_kernel_that_does_not_start_is_the_graders_problem_and_graded_again(tmp_path):
+    sub, out = tmp_path / "s.ipynb", tmp_path / "grades"
+    sub.write_text(json.dumps(grading_cases.solved()))
+    proc = run_cli(sub, "--out", out, "--memory", "1")          # too little for Python itself
+    _, rows = read_csv(out / "grades.csv")
+    assert "did not start (a problem of the grading setup" in rows["s.ipynb"]["error"], proc.stdout
+    proc = run_cli(sub, "--out", out)                            # fixed: graded again, not skipped
+    _, rows = read_csv(out / "grades.csv")
+    assert "the grader itself failed" in proc.stderr and rows["s.ipynb"]["total"] == "10", proc.stdout
+
+
+@pytest.fixture(scope="module")
+def snooping(tmp_path_factory):
+    """predict is wrong (mse_gradients and fit_linear call it); mse reads the solution
+    notebook and raises with its hidden tests; mse_gradients' cell prints and raises them too."""
+    read = (f"import json\nnb = json.load(open({str(grading_cases.SOLUTION)!r}))\n"
+            "hidden = [line for c in nb['cells'] for line in c['source'] if 'assert' in line]\n")
+    sub = grading_cases.solved(**{
+        "predict-answer": "def predict(X, w, b):\n    return X @ w - b\n",
+        "mse-answer": "def mse(y_pred, y):\n" + "".join("    " + line + "\n" for line in read.splitlines())
+                      + "    raise ValueError('HIDDEN ' + ' | '.join(hidden))\n",
+        "mse_gradients-answer": grading_cases.solution_source("mse_gradients-answer") + "\n" + read
+                                + "raw = open(" + repr(str(grading_cases.SOLUTION)) + ").read()\n"
+                                + "raise RuntimeError(raw[raw.index('BEGIN HIDDEN') - 40:][:1500])\n"})
+    path = tmp_path_factory.mktemp("snooping") / "snooping.ipynb"
+    path.write_text(json.dumps(sub))
+    result = grader.grade(path, ROOT / "solutions", timeout=30)
+    return result, report.feedback_markdown("snooping.ipynb", result)
+
+
+def test_feedback_does_not_quote_the_hidden_tests(snooping):
+    result, text = snooping
+    solution = json.loads(grading_cases.SOLUTION.read_text())
+    hidden = {line.strip() for c in solution["cells"] for line in "".join(c["source"]).splitlines()
+              if line.strip().startswith("assert")}
+    assert hidden
+    for line in hidden:
+        assert line not in text and json.dumps(line)[1:-1] not in text, line
+    assert "### BEGIN HIDDEN TESTS" not in text
+    assert "quoted the solution notebook" in result["error"], "the instructor is told"
+    assert "raised ValueError: HIDDEN" in text, "the rest of the message stays"
+
+
+def test_a_failed_answer_that_uses_an_earlier_failed_function_says_so(snooping):
+    result, text = snooping
+    q = {q["id"]: q for q in result["questions"]}
+    assert q["predict"]["status"] == "failed" and q["fit_linear"]["status"] == "failed"
+    assert any("uses `predict` (failed), from an earlier question" in n for n in q["mse_gradients"]["notes"])
+    assert not any("from an earlier question" in n for n in q["predict"]["notes"])

@@ -1,6 +1,6 @@
 """Grading a class's exercise notebooks, offline, with the course's own environment.
 
-    python -m nnlib.grading submissions/*.ipynb --out grades [-j 2] [--timeout 30] [--force]
+    python -m nnlib.grading submissions/ --out grades [-j 2] [--timeout 30] [--force]
 
 Writes ``grades/grades.csv`` (one row per submission) and ``grades/feedback/<name>.md``.
 Tests come from the instructor's ``solutions/`` (hidden tests included), matched by

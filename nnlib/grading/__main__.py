@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .report import Grades, file_hash, summary_table, write_feedback
+from .report import Grades, file_hash, source_hash, summary_table, write_feedback
 
 REPO_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
@@ -31,7 +31,7 @@ def _parser():
     p = argparse.ArgumentParser(
         prog="nnlib-grade" if Path(sys.argv[0]).name == "nnlib-grade" else "python -m nnlib.grading",
         description="Grade exercise notebooks against the instructor's solutions (hidden tests included).",
-        epilog="Example: python -m nnlib.grading submissions/*.ipynb --out grades -j 2")
+        epilog="Example: python -m nnlib.grading submissions/ --out grades -j 2 (a folder: every .ipynb in it and its sub-folders)")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                    help="notebooks to grade (files, folders of .ipynb files, or glob patterns)")
     p.add_argument("--out", default="grades", metavar="DIR",
@@ -68,9 +68,18 @@ def _expand(args):
     return unique, missing
 
 
+def _root(files, root, recorded=None):
+    """The folder submission names are relative to: --root, else the one recorded in the
+    output folder by an earlier run if it holds every file (a late submission graded alone
+    keeps its `student/chapter.ipynb` name), else the folder the submissions share."""
+    if root is not None:
+        return Path(root).resolve()
+    if recorded and files and all(Path(recorded) in f.parents for f in files):
+        return Path(recorded)
+    return Path(os.path.commonpath([str(f.parent) for f in files]) if files else ".").resolve()
+
+
 def _names(files, root):
-    if root is None:
-        root = os.path.commonpath([str(f.parent) for f in files]) if files else "."
     root = Path(root).resolve()
     names = {}
     for f in files:
@@ -146,21 +155,32 @@ def main(argv=None):
         return 2
     files, missing = _expand(args.submissions)
     for m in missing:
-        print(f"warning: {m}: no such file", file=sys.stderr)
+        if any(c in m for c in "*?["):
+            print(f"warning: no file matches {m} (a folder, such as submissions/, means every notebook in it "
+                  "and in its sub-folders)", file=sys.stderr)
+        else:
+            print(f"warning: {m}: no such file", file=sys.stderr)
     if not files:
         print("error: no submissions to grade", file=sys.stderr)
         return 2
-    names = _names(files, args.root)
     grades = Grades(args.out)
+    root = _root(files, args.root, grades.root)
+    if grades.root is None or args.root is not None:
+        grades.root = str(root)
+    names = _names(files, root)
     todo, skipped = [], []
+    why = {"changed": "its file changed since it was graded",
+           "source changed": "the chapter's solution notebook or checks changed since it was graded",
+           "retry": "the grader itself failed on it last time"}
     for f in files:
         digest = file_hash(f)
-        state = grades.status(names[f], digest)
+        chapter = grades.rows.get(names[f], {}).get("chapter", "")
+        state = grades.status(names[f], digest, source_hash(solutions, chapter) if chapter else None)
         if state == "graded" and not args.force:
             skipped.append(names[f])
             continue
-        if state == "changed" and not args.force:
-            print(f"{names[f]} changed since it was graded: grading it again", file=sys.stderr)
+        if state in why and not args.force:
+            print(f"{names[f]}: grading it again ({why[state]})", file=sys.stderr)
         todo.append((f, digest))
 
     done = []
@@ -180,7 +200,7 @@ def main(argv=None):
                 result = fut.result()
                 if result is None:
                     continue
-                grades.add(names[f], result, digest)
+                grades.add(names[f], result, digest, source_hash(solutions, result.get("chapter")))
                 write_feedback(args.out, names[f], result, args.feedback)
                 done.append((names[f], result))
                 if bar is not None:

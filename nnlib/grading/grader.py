@@ -226,6 +226,50 @@ def build_plan(solution, submission, chapter):
     return plan
 
 
+# --- what must not reach the feedback ----------------------------------------------------
+
+class Redactor:
+    """Removes the solution notebook's hidden tests and solutions from text the student's code made.
+
+    A submission's code runs as the instructor and can read ``solutions/``; what it raises
+    or returns can end up in the feedback. This removes verbatim copies: the hidden tests'
+    lines (as code and as they are written in the .ipynb file), the solution lines as they
+    are written in the file, and the markers. It does not stop a student who encodes the
+    text first (see the threat model in docs/instructors.md); ``found`` tells the instructor.
+    """
+
+    MIN_LENGTH = 12        # shorter lines (`return s`) are too common to be a quotation
+
+    def __init__(self, solution):
+        secrets = {release.BEGIN_HIDDEN, release.END_HIDDEN, release.BEGIN_SOLUTION, release.END_SOLUTION}
+        for cell in solution.get("cells", []):
+            block = None
+            for line in _source(cell).split("\n"):
+                stripped = line.strip()
+                if stripped in (release.BEGIN_HIDDEN, release.BEGIN_SOLUTION):
+                    block = stripped
+                elif stripped in (release.END_HIDDEN, release.END_SOLUTION):
+                    block = None
+                elif block and len(stripped) >= self.MIN_LENGTH:
+                    in_file = json.dumps(line + "\n", ensure_ascii=False)[1:-1]
+                    secrets.add(in_file)
+                    secrets.add(json.dumps(line, ensure_ascii=False)[1:-1])
+                    if block == release.BEGIN_HIDDEN:
+                        secrets.add(stripped)
+                        secrets.add(json.dumps(stripped, ensure_ascii=False)[1:-1])
+        self.secrets = sorted(secrets, key=len, reverse=True)
+        self.found = False
+
+    def __call__(self, text):
+        if not text:
+            return text
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "[…]")
+                self.found = True
+        return text
+
+
 # --- running it ----------------------------------------------------------------------------
 
 class _Alarm:
@@ -279,10 +323,10 @@ def _run_checker(ns, step, channel, timeout):
     return out.getvalue(), exc, filename
 
 
-def _verdict(step, printed, exc, filename, timeout, ns):
+def _verdict(step, printed, exc, filename, timeout, ns, redact=lambda text: text):
     from ..checks import CheckFailed
     from .kernel import CellTimeout, KernelDied
-    printed = printed.strip()
+    printed = redact(printed.strip())
     if len(printed) > 3000:
         printed = printed[:3000] + " ..."
     if exc is None:
@@ -293,7 +337,7 @@ def _verdict(step, printed, exc, filename, timeout, ns):
     if isinstance(exc, KernelDied):
         return "kernel died", exc.reason
     if isinstance(exc, CheckFailed):
-        text = printed or str(exc)
+        text = printed or redact(str(exc))
         return ("not done" if "⏳" in text else "failed"), text
     if isinstance(exc, NotImplementedError):
         return "not done", (printed + "\n" if printed else "") + "not done yet: `raise NotImplementedError` is still there."
@@ -302,11 +346,11 @@ def _verdict(step, printed, exc, filename, timeout, ns):
         return "failed", (printed + "\n" if printed else "") + \
             f"`{undefined.group(1)}` is not defined: your answer cell did not define it."
     lineno, line = _failing_line(exc, filename, step.source)
-    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    what = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
     where = f" at line {lineno} of the check: `{line}`" if lineno else ""
     if isinstance(exc, AssertionError):
         lead = "the visible check passed, but a hidden test failed" if "✅" in printed else "a test failed"
-        text = f"{lead}{where}" + (f": {exc}" if str(exc) else ".")
+        text = f"{lead}{where}" + (f": {redact(str(exc))}" if str(exc) else ".")
     else:
         text = f"the check stopped with {what}{where}"
     return "failed", (printed + "\n" if printed else "") + text
@@ -337,7 +381,15 @@ def grade(path, solutions_dir, *, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEM
     for q in questions.values():
         if q["status"] == "manual":
             q["points"], q["message"] = "", "graded by hand."
-    run_plan(plan, questions, result, timeout=timeout, memory_mb=memory_mb)
+    redact = Redactor(solution)
+    run_plan(plan, questions, result, timeout=timeout, memory_mb=memory_mb, redact=redact)
+    if redact.found:
+        result["notes"].append("text of the instructor's solution notebook (hidden tests or solutions) "
+                               "that your code printed or raised was removed from this feedback.")
+        if not result["error"]:
+            result["error"] = ("the submission's messages quoted the solution notebook (removed from the "
+                               "feedback): its code may read solutions/, look at it")
+    _note_failed_dependencies(plan, questions)
     auto = [q for q in questions.values() if q["status"] != "manual"]
     result["questions"] = list(questions.values())
     result["total"] = _num(sum(q["points"] for q in auto))
@@ -346,11 +398,41 @@ def grade(path, solutions_dir, *, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEM
     return result
 
 
+def _used_names(source):
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _note_failed_dependencies(plan, questions):
+    """A failed answer that calls the function of an earlier question that failed says so:
+    its own code may be right (chapter 1's mse_gradients calls predict)."""
+    defined_by, answers = {}, {}
+    for step in plan.steps:
+        if step.kind == "answer" and step.question:
+            for name in step.names:
+                defined_by.setdefault(name, step.question)
+            answers.setdefault(step.question, []).append(step.source)
+    for qid, q in questions.items():
+        if q["status"] not in ("failed", "timed out"):
+            continue
+        used = set().union(*(_used_names(src) for src in answers.get(qid, [])))
+        earlier = sorted({(defined_by[n], n) for n in used if n in defined_by and defined_by[n] != qid
+                          and questions.get(defined_by[n], {}).get("status") not in (None, "passed")})
+        if earlier:
+            names = ", ".join(f"`{n}` ({questions[d]['status']})" if n == d else
+                              f"`{n}` (question {d}: {questions[d]['status']})" for d, n in earlier)
+            q["notes"].append(f"your answer uses {names}, from an earlier question: fix that first, "
+                              "then this answer may pass too.")
+
+
 def _num(x):
     return int(x) if float(x).is_integer() else float(x)
 
 
-def _kernel_step(session, step, q, result, timeout):
+def _kernel_step(session, step, q, result, timeout, redact=lambda text: text):
     """Run a setup or answer cell in the kernel; return why the kernel died ("" if it lives)."""
     from .kernel import CellTimeout, KernelDied
     whose = f"your answer cell `{step.cell_id}`" if step.kind == "answer" else f"cell `{step.cell_id}`"
@@ -367,16 +449,17 @@ def _kernel_step(session, step, q, result, timeout):
     except KernelDied as exc:
         return f"{exc.reason}, while running {whose}."
     if run.status == "error":
-        notes.append(f"{whose} raised {run.error}")
+        notes.append(f"{whose} raised {redact(run.error)}")
     return ""
 
 
-def run_plan(plan, questions, result, *, timeout, memory_mb):
+def run_plan(plan, questions, result, *, timeout, memory_mb, redact=None):
     """Run the plan's steps: setup and answer cells in a fresh kernel, checks here."""
     from .agent import MIME
     from .kernel import KernelDied, KernelSession
     from .remote import Channel, CheckerNamespace, fake_get_ipython
 
+    redact = redact or (lambda text: text)
     strict_before = os.environ.get("NNLIB_CHECKS_STRICT")
     os.environ["NNLIB_CHECKS_STRICT"] = "1"     # in this process: a failing check raises
     lost = ""                                   # why the kernel is gone, once it is
@@ -386,7 +469,9 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
         try:
             session.start()
         except KernelDied as exc:
-            lost = f"the kernel did not start: {exc.reason}"
+            # A problem of the grading setup, not of the notebook: grade it again on the next run.
+            lost = f"the kernel did not start (a problem of the grading setup, not of your notebook): {exc.reason}"
+            result["retry"] = True
         channel = Channel(session, timeout)
         ns = CheckerNamespace(channel)
         ns.update(get_ipython=fake_get_ipython, __name__="__main__")
@@ -394,7 +479,7 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
             for step in plan.steps:
                 q = questions.get(step.question) if step.question else None
                 if not lost and step.kind in ("setup", "answer"):
-                    lost = _kernel_step(session, step, q, result, timeout)
+                    lost = _kernel_step(session, step, q, result, timeout, redact)
                 if lost:
                     if q is not None and q["status"] in ("not graded", "timed out"):
                         q.update(status="kernel died", message=lost, points=0)
@@ -412,7 +497,7 @@ def run_plan(plan, questions, result, *, timeout, memory_mb):
                         lost = f"{exc.reason}, while running cell `{step.cell_id}`."
                 elif step.kind == "check" and q["status"] != "timed out":   # not if its answer cell timed out
                     printed, exc, filename = _run_checker(ns, step, channel, timeout)
-                    status, message = _verdict(step, printed, exc, filename, timeout, ns)
+                    status, message = _verdict(step, printed, exc, filename, timeout, ns, redact)
                     q.update(status=status, message=message, points=q["max"] if status == "passed" else 0)
                     if isinstance(exc, KernelDied):
                         lost = f"{exc.reason}, while checking `{step.cell_id}`."
@@ -440,7 +525,7 @@ def worker(job_path):
     except Exception as exc:   # noqa: BLE001 - a grader bug must still give a row
         result = {"chapter": "", "questions": [], "total": 0, "max": "", "notes": [], "seconds": 0.0,
                   "error": f"grader error: {type(exc).__name__}: {exc}",
-                  "traceback": traceback.format_exc()}
+                  "traceback": traceback.format_exc(), "retry": True}
     out = Path(job["result"])
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result), encoding="utf-8")

@@ -22,6 +22,7 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+NNLIB_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTERRUPT_GRACE = 5.0
 MAX_RESTARTS = 3
 
@@ -102,7 +103,21 @@ class KernelSession:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NNLIB_CHECKS_STRICT", "JPY_", "NNLIB_GRADING"))}
         env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    NNLIB_GRADING_MEMORY_MB=str(int(self.memory_mb or 0)), PYDEVD_DISABLE_FILE_VALIDATION="1")
+        # The kernel imports the same nnlib as the grader (its working directory is an empty
+        # folder, so without this a course run from its folder without `pip install -e .`
+        # has no nnlib in the kernel, and an installed copy elsewhere would be a different one).
+        env["PYTHONPATH"] = os.pathsep.join([NNLIB_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         return env
+
+    def _why_not_started(self):
+        """The last line of what `import nnlib.grading.launcher, ipykernel` says in the kernel's setting."""
+        try:
+            proc = subprocess.run([sys.executable, "-c", "import nnlib.grading.launcher, ipykernel"], cwd=self.cwd,
+                                  env=self._env(), capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        return lines[-1].strip()[:300] if proc.returncode and lines else ""
 
     def start(self):
         spec = KernelSpec(argv=[sys.executable, "-m", "nnlib.grading.launcher", "-f", "{connection_file}"],
@@ -119,8 +134,9 @@ class KernelSession:
         try:
             self.kc.wait_for_ready(timeout=self.startup_timeout)
         except RuntimeError:
-            raise KernelDied(describe_exit(self.exit_code()) if not self.km.is_alive()
-                             else "the kernel did not start") from None
+            reason = describe_exit(self.exit_code()) if not self.km.is_alive() else "the kernel did not start"
+            why = self._why_not_started() if self.restarts == 0 else ""
+            raise KernelDied(f"{reason} ({why})" if why else reason) from None
         self._busy = None
 
     def shutdown(self):

@@ -79,32 +79,63 @@ def _one_line(text):
 
 
 class Grades:
-    """grades.csv and the record of which file was graded (its hash), kept in step on disk."""
+    """grades.csv and the record of what was graded, kept in step on disk.
+
+    The record (``.grading-state.json``) holds, for each submission, the hash of its file
+    and of the chapter's solution notebook and checks module when it was graded, and the
+    folder the names are relative to (so that a late submission graded alone keeps its name).
+    """
 
     def __init__(self, out_dir):
         self.out = Path(out_dir)
         self.csv = self.out / "grades.csv"
         self.questions, self.rows = read_grades(self.csv)
         try:
-            self.state = json.loads((self.out / STATE).read_text(encoding="utf-8"))
+            state = json.loads((self.out / STATE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.state = {}
+            state = {}
+        if isinstance(state, dict) and isinstance(state.get("files"), dict):
+            self.root, self.state = state.get("root"), state["files"]
+        else:                                   # the first format: {name: {"sha256": ...}}
+            self.root, self.state = None, state if isinstance(state, dict) else {}
 
-    def status(self, name, digest):
-        """"new", "graded" (same file as last time) or "changed"."""
+    def status(self, name, digest, source=None):
+        """"new", "graded" (same file, same solution and checks as last time), "changed" (the
+        file), "source changed" (the chapter's solution notebook or checks) or "retry" (the
+        grader itself failed last time)."""
         if name not in self.rows:
             return "new"
-        recorded = self.state.get(name, {}).get("sha256")
-        return "graded" if recorded in (None, digest) else "changed"
+        recorded = self.state.get(name, {})
+        if recorded.get("retry"):
+            return "retry"
+        if recorded.get("sha256") not in (None, digest):
+            return "changed"
+        if source is not None and recorded.get("source") not in (None, source):
+            return "source changed"
+        return "graded"
 
-    def add(self, name, result, digest):
+    def add(self, name, result, digest, source=None):
         for q in result.get("questions", []):
             if q["id"] not in self.questions:
                 self.questions.append(q["id"])
         self.rows[name] = row_for(name, result)
         self.state[name] = {"sha256": digest}
+        if source:
+            self.state[name]["source"] = source
+        if result.get("retry"):
+            self.state[name]["retry"] = True
         atomic_write(self.csv, grades_text(self.questions, self.rows))
-        atomic_write(self.out / STATE, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
+        state = {"root": self.root, "files": self.state}
+        atomic_write(self.out / STATE, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def source_hash(solutions_dir, chapter):
+    """The hash of what grades a chapter: its solution notebook and its checks module ("" if unknown)."""
+    if not chapter:
+        return ""
+    from .. import checks
+    parts = [Path(solutions_dir) / f"{chapter}.ipynb", Path(checks.__file__).parent / f"ch{chapter[:2]}.py"]
+    return hashlib.sha256("".join(file_hash(p) for p in parts).encode()).hexdigest()
 
 
 # --- feedback ----------------------------------------------------------------------------
