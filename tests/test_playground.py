@@ -483,7 +483,7 @@ def test_widgets_call_the_playground():
     assert pg.optimizer.lr == 0.1
     ui.add_layer.click()
     assert pg.settings["hidden"] == [4, 2, 2]
-    ui.neuron_buttons.children[0].children[1].click()           # + on layer 1
+    ui.neuron_buttons.children[0].children[0].click()           # + on layer 1
     assert pg.settings["hidden"] == [5, 2, 2]
     ui.remove_layer.click()
     assert pg.settings["hidden"] == [5, 2]
@@ -615,3 +615,25 @@ def test_data_sliders_have_one_label_width_and_room_for_their_tracks():
     c = pg._ui.controls
     assert {c[k].style.description_width for k in ("classes", "train_percent", "noise", "batch_size")} == {"72px"}
     assert c["dataset"].style.button_width == "108px"      # "multi gaussian" fits
+
+
+@pytest.mark.parametrize("hidden", [[4], [4, 2], [8, 8, 8, 8], [1, 2, 3, 4, 5, 6]])
+def test_each_layers_neuron_buttons_sit_above_its_column_of_the_picture(hidden):
+    from nnlib.playground.pictures import _Pictures
+
+    pg = Playground(hidden=hidden)
+    pg.ui
+    groups, x = pg._ui.neuron_buttons.children, 0.0
+    assert len(groups) == len(hidden)
+    for i, group in enumerate(groups):
+        width = float(group.layout.width.rstrip("px"))
+        x += float(group.layout.margin.split()[-1].rstrip("px"))
+        centre = x + width / 2
+        assert abs(centre - _Pictures.column_centre(i + 1, len(hidden) + 2)) <= 1
+        assert width <= _Pictures.column_step(len(hidden) + 2)          # groups never overlap
+        assert sum(float(b.layout.width.rstrip("px")) for b in group.children) <= width
+        x += width
+    assert x <= _Pictures.NETWORK_WIDTH
+    # the picture really puts its columns there: the figure is NETWORK_WIDTH pixels wide
+    assert pg._ui.pictures.blits["network"].fig.bbox.width == _Pictures.NETWORK_WIDTH
+    assert pg._ui.pictures.column == _Pictures.column_step(len(hidden) + 2)

@@ -79,7 +79,7 @@ class _PlaygroundUI:
         self.neuron_buttons = W.HBox()
         self.loss_img = sized(W.Image(format="png"), "352px", "loss")
         self.output_img = sized(W.Image(format="png"), "352px", "output")
-        self.network_img = sized(W.Image(format="png"), "480px", "network")
+        self.network_img = sized(W.Image(format="png"), f"{_Pictures.NETWORK_WIDTH}px", "network")
         self.diagnostics_img = sized(W.Image(format="png"), "528px", "diagnostics")
         self.losses = sized(W.HTML(), "352px", "losses")
         self.message = sized(W.HTML(), "100%", "message")
@@ -217,18 +217,24 @@ class _PlaygroundUI:
             self._syncing = False
 
     def _neuron_controls(self, hidden):
-        """A + and a \u2212 button for each hidden layer."""
-        groups = []
+        """A + and a \u2212 button above each hidden layer's column of the network picture, as in the Playground."""
+        groups, x = [], 0.0
+        n_columns = len(hidden) + 2
+        width = min(64, _Pictures.column_step(n_columns))          # a group never wider than a column
         for i, n in enumerate(hidden):
             plus = W.Button(icon="plus", tooltip=f"Add a neuron to layer {i + 1}", disabled=n >= MAX_NEURONS,
-                            layout=W.Layout(width="32px"))
+                            layout=W.Layout(width=f"{width // 2 - 1}px", padding="0"))
             minus = W.Button(icon="minus", tooltip=f"Remove a neuron from layer {i + 1}", disabled=n <= 1,
-                             layout=W.Layout(width="32px"))
+                             layout=W.Layout(width=f"{width // 2 - 1}px", padding="0"))
             plus.add_class(f"nnlib-pg-neuron-plus-{i + 1}")
             minus.add_class(f"nnlib-pg-neuron-minus-{i + 1}")
             plus.on_click(lambda _, i=i: self._call(self._neurons, i, +1))
             minus.on_click(lambda _, i=i: self._call(self._neurons, i, -1))
-            groups.append(W.HBox([W.HTML(f"{i + 1}:"), plus, minus], layout=W.Layout(margin="0 6px 0 0")))
+            left = round(_Pictures.column_centre(i + 1, n_columns) - width / 2 - x)
+            groups.append(W.HBox([plus, minus], layout=W.Layout(width=f"{width}px", flex="0 0 auto",
+                                                                margin=f"0 0 0 {left}px",
+                                                                justify_content="space-between")))
+            x += left + width
         for old in self.neuron_buttons.children:
             old.close()
         self.neuron_buttons.children = groups

@@ -163,6 +163,17 @@ class _Pictures:
     """
 
     SQUARE, PITCH, LEFT, TOP = 26, 33, 60, 46
+    NETWORK_WIDTH = 480                        # pixels of the network figure (6 inches at 80 dpi)
+
+    @classmethod
+    def column_step(cls, n_columns, width=NETWORK_WIDTH - 8):
+        """Pixels from one column of neurons to the next in the network's axes (width pixels wide)."""
+        return min(110, (width - cls.LEFT - cls.SQUARE - 8) // (n_columns - 1))
+
+    @classmethod
+    def column_centre(cls, i, n_columns):
+        """x of the centre of column i (0: the features) in pixels of the network figure (its axes start at 4)."""
+        return 4 + cls.LEFT + i * cls.column_step(n_columns) + cls.SQUARE / 2
 
     def __init__(self, pg, dpi=80):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -289,7 +300,7 @@ class _Pictures:
         width, height = W - 8, H - 40                           # the axes, in whole pixels
         ax = fig.add_axes([4 / W, 4 / H, width / W, height / H])
         self.rows_max = max(cols)
-        self.column = min(110, (width - self.LEFT - S - 8) // (len(cols) - 1))
+        self.column = self.column_step(len(cols), width)
         self.top = max(0, (height - self.TOP - self.rows_max * self.PITCH) // 3)    # centre short networks
         segments = []
         for layer_i, layer in enumerate(pg.dense_layers):
