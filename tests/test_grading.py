@@ -314,7 +314,23 @@ def test_a_deleted_answer_cell_counts_as_not_done():
     plan = grader.build_plan(solution, sub, grading_cases.CHAPTER)
     step = next(s for s in plan.steps if s.cell_id == first_answer)
     assert "raise NotImplementedError" in step.source
-    assert any(first_answer in n for n in plan.notes)
+    assert first_answer in step.note and "deleted?" in step.note, "shown with its question"
+
+
+def test_an_answer_cell_turned_into_markdown_is_named_with_its_question(tmp_path):
+    """A student who changed the answer cell's type by mistake was told 'not in your notebook'
+    in the notes and 'not done yet' under the question; now the question says what to do."""
+    sub = grading_cases.solved()
+    cell = next(c for c in sub["cells"] if c["id"] == "mse-answer")
+    cell["cell_type"] = "markdown"
+    del cell["outputs"], cell["execution_count"]
+    path = tmp_path / "s.ipynb"
+    path.write_text(json.dumps(sub))
+    result = grader.grade(path, ROOT / "solutions", timeout=30)
+    q = {q["id"]: q for q in result["questions"]}
+    assert q["mse"]["points"] == 0 and q["predict"]["points"] == 2
+    assert any("is a markdown cell" in n and "code cell again" in n for n in q["mse"]["notes"]), q["mse"]
+    assert "## mse: 0 / 2" in report.feedback_markdown("s.ipynb", result).split("is a markdown cell")[0]
 
 
 def test_answer_names_are_the_definitions_not_the_imports():
@@ -506,3 +522,39 @@ def test_a_failed_answer_that_uses_an_earlier_failed_function_says_so(snooping):
     assert q["predict"]["status"] == "failed" and q["fit_linear"]["status"] == "failed"
     assert any("uses `predict` (failed), from an earlier question" in n for n in q["mse_gradients"]["notes"])
     assert not any("from an earlier question" in n for n in q["predict"]["notes"])
+
+
+def test_sigterm_stops_the_workers_and_their_kernels_like_ctrl_c(tmp_path):
+    """A SIGTERM (kill, timeout, a cancelled job) left the grading processes and their
+    kernels running after the grader itself had gone."""
+    import signal
+    (tmp_path / "tmp").mkdir()
+    sub = tmp_path / "loop.ipynb"
+    sub.write_text(json.dumps(grading_cases.solved(**{
+        "predict-answer": "while True:\n    pass\n"})))
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    proc = subprocess.Popen([sys.executable, "-m", "nnlib.grading", str(sub), "--out", str(tmp_path / "out"),
+                             "--timeout", "60", "--no-progress"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _processes_mentioning(tmp_path / "tmp", "launcher"):
+        time.sleep(0.2)                                   # until the student's kernel runs
+    assert _processes_mentioning(tmp_path / "tmp", "launcher"), "the kernel never started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "stopped" in err, err
+    time.sleep(0.5)
+    assert not _processes_mentioning(tmp_path / "tmp"), "grading processes outlived the grader"
+
+
+def _processes_mentioning(text, also=""):
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(text) in cmd and also in cmd:
+            found.append(pid)
+    return found

@@ -144,8 +144,16 @@ class _Workers:
                 self.kill(proc)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # `kill`, `timeout`, a cancelled job: stop like Ctrl-C (keep the rows, stop the workers'
+        # process groups with their kernels) instead of leaving them running.
+        signal.signal(signal.SIGTERM, _interrupt)
     if args.jobs < 1 or args.timeout <= 0:
         print("error: -j and --timeout must be positive", file=sys.stderr)
         return 2

@@ -116,6 +116,7 @@ class Step:
     question: str | None = None
     names: tuple = ()         # answer: names the solution's cell defines (looked up in the kernel)
     imports: str = ""         # answer: the solution's import lines (run in the checker too)
+    note: str = ""            # answer: why the submission's cell was not used (shown with its question)
 
 
 @dataclass
@@ -172,9 +173,12 @@ def _python(source):
 def build_plan(solution, submission, chapter):
     """Steps from the solution notebook, answer cells taken from the submission by cell id."""
     stubs = {c["id"]: _source(c) for c in release.release_notebook(solution, chapter)["cells"]}
-    by_id, by_grade_id = {}, {}
+    by_id, by_grade_id, not_code = {}, {}, {}
     for cell in submission["cells"]:
         if cell.get("cell_type") != "code":
+            for key in (cell.get("id"), _nbgrader(cell).get("grade_id")):
+                if isinstance(key, str):
+                    not_code.setdefault(key, cell.get("cell_type"))
             continue
         if isinstance(cell.get("id"), str):
             by_id.setdefault(cell["id"], cell)
@@ -194,14 +198,19 @@ def build_plan(solution, submission, chapter):
         if nbg.get("solution"):
             answers += 1
             mine = by_id.get(cid) or by_grade_id.get(cid)
-            if mine is None:
-                notes.append(f"answer cell `{cid}` is not in your notebook: graded as not done.")
+            note = ""
+            if mine is None and cid in not_code:
+                note = (f"your answer cell `{cid}` is a {not_code[cid]} cell, so it was not run: make it a "
+                        "code cell again (in Jupyter: select it, press Esc, then Y) and save.")
+                code = stubs[cid]
+            elif mine is None:
+                note = f"answer cell `{cid}` is not in your notebook (deleted?): graded as not done."
                 code = stubs[cid]
             else:
                 matched += 1
                 code = _source(mine)
             names, imports = answer_names(src)
-            pending.append(Step("answer", cid, code, names=names, imports=imports))
+            pending.append(Step("answer", cid, code, names=names, imports=imports, note=note))
         elif nbg.get("grade"):
             for step in pending:
                 step.question = cid
@@ -214,6 +223,7 @@ def build_plan(solution, submission, chapter):
             pending = []
             steps.append(Step("setup", cid, src))
     steps.extend(pending)
+    notes.extend(step.note for step in pending if step.note)     # answer cells after the last check
     extra = [c for c in submission["cells"] if c.get("cell_type") == "code" and _source(c).strip()
              and c.get("id") not in solution_ids and _nbgrader(c).get("grade_id") not in solution_ids]
     if extra:
@@ -381,6 +391,9 @@ def grade(path, solutions_dir, *, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEM
     for q in questions.values():
         if q["status"] == "manual":
             q["points"], q["message"] = "", "graded by hand."
+    for step in plan.steps:
+        if step.note and step.question in questions:
+            questions[step.question]["notes"].append(step.note)
     redact = Redactor(solution)
     run_plan(plan, questions, result, timeout=timeout, memory_mb=memory_mb, redact=redact)
     if redact.found:
