@@ -558,3 +558,14 @@ def _processes_mentioning(text, also=""):
         if str(text) in cmd and also in cmd:
             found.append(pid)
     return found
+
+
+def test_a_syntax_error_shows_its_line_and_a_missing_module_says_what_there_is(tmp_path):
+    sub = grading_cases.solved(**{"mse-answer": "def mse(y_pred, y)\n    return np.mean((y_pred - y) ** 2)\n",
+                                  "predict-answer": "import no_such_module_xyz\n"})
+    path = tmp_path / "s.ipynb"
+    path.write_text(json.dumps(sub))
+    result = grader.grade(path, ROOT / "solutions", timeout=30)
+    q = {q["id"]: q for q in result["questions"]}
+    assert "SyntaxError: expected ':' (line 1: `def mse(y_pred, y)`)" in q["mse"]["notes"][0], q["mse"]
+    assert "the grader has only the course's packages" in q["predict"]["notes"][0], q["predict"]

@@ -462,8 +462,21 @@ def _kernel_step(session, step, q, result, timeout, redact=lambda text: text):
     except KernelDied as exc:
         return f"{exc.reason}, while running {whose}."
     if run.status == "error":
-        notes.append(f"{whose} raised {redact(run.error)}")
+        notes.append(f"{whose} raised {redact(_explain(run, step.source))}")
     return ""
+
+
+def _explain(run, source):
+    """The kernel's error, with the offending line of a syntax error (IPython names only its
+    number) and a word on modules the grading environment does not have."""
+    text = run.error
+    hit = re.search(r"\(line (\d+)\)$", run.evalue) if run.ename in ("SyntaxError", "IndentationError", "TabError") else None
+    lines = source.splitlines()
+    if hit and not run.where and 0 < int(hit.group(1)) <= len(lines):
+        text = f"{text[:-1]}: `{lines[int(hit.group(1)) - 1].strip()[:200]}`)"
+    if run.ename == "ModuleNotFoundError":
+        text += " (the grader has only the course's packages: numpy, nnlib and what they need)"
+    return text
 
 
 def run_plan(plan, questions, result, *, timeout, memory_mb, redact=None):
