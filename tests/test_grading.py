@@ -569,3 +569,14 @@ def test_a_syntax_error_shows_its_line_and_a_missing_module_says_what_there_is(t
     q = {q["id"]: q for q in result["questions"]}
     assert "SyntaxError: expected ':' (line 1: `def mse(y_pred, y)`)" in q["mse"]["notes"][0], q["mse"]
     assert "the grader has only the course's packages" in q["predict"]["notes"][0], q["predict"]
+
+
+def test_a_rerun_in_another_feedback_format_writes_that_feedback(tmp_path):
+    """`--feedback html` after a run in md skipped everything and wrote no html."""
+    sub, out = tmp_path / "s.ipynb", tmp_path / "grades"
+    sub.write_text("not JSON")
+    assert "graded 1" in run_cli(sub, "--out", out).stdout
+    assert "skipped 1" in run_cli(sub, "--out", out).stdout
+    proc = run_cli(sub, "--out", out, "--feedback", "html")
+    assert "graded 1" in proc.stdout and "no html feedback file" in proc.stderr
+    assert (out / "feedback" / "s.html").exists()

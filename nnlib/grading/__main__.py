@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .report import Grades, file_hash, source_hash, summary_table, write_feedback
+from .report import Grades, feedback_path, file_hash, source_hash, summary_table, write_feedback
 
 REPO_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
@@ -179,11 +179,14 @@ def main(argv=None):
     todo, skipped = [], []
     why = {"changed": "its file changed since it was graded",
            "source changed": "the chapter's solution notebook or checks changed since it was graded",
-           "retry": "the grader itself failed on it last time"}
+           "retry": "the grader itself failed on it last time",
+           "no feedback": f"it has no {args.feedback} feedback file in {Path(args.out) / 'feedback'}"}
     for f in files:
         digest = file_hash(f)
         chapter = grades.rows.get(names[f], {}).get("chapter", "")
         state = grades.status(names[f], digest, source_hash(solutions, chapter) if chapter else None)
+        if state == "graded" and not feedback_path(args.out, names[f], args.feedback).exists():
+            state = "no feedback"     # deleted, or another --feedback format than last time
         if state == "graded" and not args.force:
             skipped.append(names[f])
             continue
