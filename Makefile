@@ -20,7 +20,7 @@ help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
-	@echo "make grade      grade submissions: make grade SUBMISSIONS='subs/*.ipynb' OUT=grades"
+	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
