@@ -17,10 +17,15 @@ def accuracy(output, target):
     output = np.asarray(output)
     target = np.asarray(target)
     if output.ndim == 2 and output.shape[1] > 1 and target.shape != output.shape:
-        return float(np.mean(output.argmax(axis=1) == target.reshape(-1)))
+        return _fraction(output.argmax(axis=1) == target.reshape(-1))
     if output.ndim == 2 and output.shape[1] > 1 and _is_one_hot(target):
-        return float(np.mean(output.argmax(axis=1) == target.argmax(axis=1)))
-    return float(np.mean((output.reshape(target.shape) > 0) == (target > 0.5)))
+        return _fraction(output.argmax(axis=1) == target.argmax(axis=1))
+    return _fraction((output.reshape(target.shape) > 0) == (target > 0.5))
+
+
+def _fraction(correct):
+    """The fraction of True in a boolean array (np.mean does the same, several times slower)."""
+    return np.count_nonzero(correct) / correct.size if correct.size else float("nan")
 
 
 def _is_one_hot(t):
