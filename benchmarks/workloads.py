@@ -125,13 +125,18 @@ class _EpochClock(np.random.Generator):
         return order
 
 
-def train_nnlib(w, X, y, init, orders):
+def nnlib_model(init):
+    """The workload's network as an nnlib Sequential, float32, starting from init."""
     layers = []
     for i, (W, b) in enumerate(init):
         dense = Dense(*W.shape, dtype=np.float32)
         dense.W, dense.b = W, b
         layers += [dense, ReLU()] if i < len(init) - 1 else [dense]
-    model = Sequential(layers)
+    return Sequential(layers)
+
+
+def train_nnlib(w, X, y, init, orders):
+    model = nnlib_model(init)
     clock = _EpochClock()
     model.fit(X, y, loss=CrossEntropy(), optimizer=nnlib.Adam(w.lr), epochs=w.epochs,
               batch_size=w.batch, seed=clock, verbose=False)

@@ -81,12 +81,7 @@ def test_plain_numpy_trainer_does_the_same_work_as_nnlib(root, key):
     durations, accuracy, weights = wl.train_plain_numpy(w, X, y, init, orders, return_weights=True)
     assert len(durations) == w.epochs and all(d > 0 for d in durations)
 
-    layers = []
-    for i, (W, b) in enumerate(init):
-        dense = Dense(*W.shape, dtype=np.float32)
-        dense.W, dense.b = W, b
-        layers += [dense, ReLU()] if i < len(init) - 1 else [dense]
-    model = Sequential(layers)
+    model = wl.nnlib_model(init)
     model.fit(X, y, loss=CrossEntropy(), optimizer=Adam(w.lr), epochs=w.epochs, batch_size=w.batch,
               seed=wl.SEED, verbose=False)
     moved = max(float(np.abs(W - W0).max()) for (W, _), (W0, _) in zip(weights, init))
