@@ -44,16 +44,16 @@ test: install-test
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 exercises: install
-	$(PY) -m nnlib.release solutions exercises
+	$(PY) -m nncourse.release solutions exercises
 
 check-exercises: install
-	$(PY) -m nnlib.release solutions exercises --check
+	$(PY) -m nncourse.release solutions exercises --check
 
 SUBMISSIONS ?= submissions
 OUT ?= grades
 GRADE_ARGS ?=
 grade: install
-	$(PY) -m nnlib.grading $(SUBMISSIONS) --out $(OUT) $(GRADE_ARGS)
+	$(PY) -m nncourse.grading $(SUBMISSIONS) --out $(OUT) $(GRADE_ARGS)
 
 # Benchmark nnlib against PyTorch and scikit-learn (issue 8): writes benchmarks/RESULTS.md.
 # Installs its extra dependencies into .venv itself; they are not course dependencies.

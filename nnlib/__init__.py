@@ -31,7 +31,6 @@ nnlib.conv         Conv2D (batch, channels, H, W), Flatten, GlobalAvgPool2D.
 nnlib.sampling     SampledSoftmax: candidate sampling for very many classes.
 nnlib.saving       save(model, path), load(path): one .npz file, exact, never overwritten silently.
 nnlib.validation   cross_validate(build, X, y, k=...): k-fold scores with their mean and spread.
-nnlib.checks       the self-checks that exercise notebooks call.
 nnlib.plot         matplotlib figures used by the chapters (imported on use).
 nnlib.widgets      ipywidgets helpers used by the chapters (imported on use).
 
@@ -58,7 +57,7 @@ __all__ = [
 def __getattr__(name):
     # Modules that import matplotlib / ipywidgets load only when first used,
     # so `import nnlib` stays fast.
-    if name in ("plot", "widgets", "checks", "release", "grading", "autograd", "saving", "validation", "conv", "sampling"):
+    if name in ("plot", "widgets", "autograd", "saving", "validation", "conv", "sampling"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'nnlib' has no attribute {name!r}")

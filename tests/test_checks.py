@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import CheckFailed, ch01
+from nncourse.checks import CheckFailed, ch01
 
 
 @pytest.fixture(autouse=True)

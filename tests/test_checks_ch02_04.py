@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import CheckFailed, ch02, ch03, ch04
+from nncourse.checks import CheckFailed, ch02, ch03, ch04
 
 
 @pytest.fixture(autouse=True)

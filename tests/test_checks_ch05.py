@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnlib.activations import log_softmax, sigmoid
-from nnlib.checks import CheckFailed, ch05
+from nncourse.checks import CheckFailed, ch05
 
 
 @pytest.fixture(autouse=True)

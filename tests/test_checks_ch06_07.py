@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nnlib import BinaryCrossEntropy, Dense
-from nnlib.checks import CheckFailed, ch06, ch07
+from nncourse.checks import CheckFailed, ch06, ch07
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import ch08
+from nncourse.checks import ch08
 
 
 @pytest.fixture(autouse=True)

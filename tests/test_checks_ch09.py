@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import ch09
+from nncourse.checks import ch09
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import ch10
+from nncourse.checks import ch10
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib.checks import ch11
+from nncourse.checks import ch11
 
 
 @pytest.fixture(autouse=True)

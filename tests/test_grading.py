@@ -16,14 +16,14 @@ import pytest
 
 from conftest import ROOT
 from fixtures import grading_cases
-from nnlib import release
-from nnlib.grading import codec, grader, report
+from nncourse import release
+from nncourse.grading import codec, grader, report
 
 TIMEOUT = "10"   # seconds per cell: the endless loops cost this much; less is flaky on a loaded machine
 
 
 def run_cli(*args, cwd=None):
-    cmd = [sys.executable, "-m", "nnlib.grading", *map(str, args), "--no-progress"]
+    cmd = [sys.executable, "-m", "nncourse.grading", *map(str, args), "--no-progress"]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT, timeout=900)
 
 
@@ -370,10 +370,10 @@ def test_generators_and_nnlib_objects_travel_as_data():
     {"$": "pickle", "b64": "gASVBAAAAAAAAACMAWGULg=="},                      # never unpickled by the grader
     {"$": "nd", "dtype": "|O", "shape": [1], "b64": "AAAAAAAAAAA="},         # object arrays
     {"$": "nd", "dtype": "<f8", "shape": [1000000], "b64": "AAAAAAAAAAA="},  # size does not match
-    {"$": "obj", "module": "nnlib.checks", "name": "CheckResult", "state": {"$": "dict", "items": []}},
+    {"$": "obj", "module": "nncourse.checks", "name": "CheckResult", "state": {"$": "dict", "items": []}},
     {"$": "obj", "module": "os", "name": "system", "state": {"$": "dict", "items": []}},
     {"$": "fn", "module": "builtins", "name": "eval"},
-    {"$": "fn", "module": "nnlib.grading.grader", "name": "grade"},
+    {"$": "fn", "module": "nncourse.grading.grader", "name": "grade"},
     {"$": "ref", "id": 1},                                                  # no handles expected here
 ])
 def test_decoding_refuses_code_and_malformed_data(data):
@@ -420,7 +420,8 @@ def test_the_kernel_imports_the_graders_nnlib(tmp_path):
     copy): the kernel, started in an empty folder, must import the grader's nnlib, not none
     (every student got 0: 'the kernel did not start') nor another one."""
     course = tmp_path / "course"
-    shutil.copytree(ROOT / "nnlib", course / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("nnlib", "nncourse"):
+        shutil.copytree(ROOT / package, course / package, ignore=shutil.ignore_patterns("__pycache__"))
     solutions, subs, out = (tmp_path / n for n in ("solutions", "subs", "out"))
     solutions.mkdir(), subs.mkdir()
     cells = [_cell("setup", "import numpy as np\n"),
@@ -533,7 +534,7 @@ def test_sigterm_stops_the_workers_and_their_kernels_like_ctrl_c(tmp_path):
     sub.write_text(json.dumps(grading_cases.solved(**{
         "predict-answer": "while True:\n    pass\n"})))
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
-    proc = subprocess.Popen([sys.executable, "-m", "nnlib.grading", str(sub), "--out", str(tmp_path / "out"),
+    proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading", str(sub), "--out", str(tmp_path / "out"),
                              "--timeout", "60", "--no-progress"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

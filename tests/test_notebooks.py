@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import CHAPTERS, ROOT, committed_text, notebooks_in
-from nnlib import release
+from nncourse import release
 
 ALL_NOTEBOOKS = notebooks_in("notebooks") + notebooks_in("solutions") + notebooks_in("exercises")
 NAME = re.compile(r"^(\d\d_[a-z0-9_]+|playground)\.ipynb$")

@@ -60,4 +60,13 @@ def test_public_api_names_exist():
                  "train_test_split", "one_hot", "standardize"]:
         assert hasattr(data, name)
     assert hasattr(gradcheck, "check_layer") and hasattr(gradcheck, "check_loss")
-    assert nnlib.Sequential and nnlib.checks.CheckResult and nnlib.plot.decision_boundary
+    import nncourse.checks
+    assert nnlib.Sequential and nncourse.checks.CheckResult and nnlib.plot.decision_boundary
+
+
+def test_nnlib_imports_nothing_from_the_course_tooling():
+    """The library a learner reads does not depend on the course's tooling (nncourse)."""
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parent.parent / "nnlib"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py") if "nncourse" in p.read_text()]
+    assert offenders == []

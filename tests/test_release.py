@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from nnlib.release import ReleaseError, dumps, release_all, release_notebook
+from nncourse.release import ReleaseError, dumps, release_all, release_notebook
 
 
 def nb(*cells):

@@ -2,7 +2,7 @@
 
 The grader runs the instructor's check code in its own process. When a check calls the
 student's ``predict(X, w, b)``, the grader sends the request to the kernel as code,
-``__import__("nnlib.grading.agent", fromlist=["serve"]).serve('<json>')``; this module
+``__import__("nncourse.grading.agent", fromlist=["serve"]).serve('<json>')``; this module
 decodes the arguments, calls the student's function, and publishes the result as
 plain data (a display message of type :data:`MIME`). Objects that are not data stay
 here and the grader gets a handle on them. A function the check passes as an
@@ -92,7 +92,7 @@ def _where(exc):
     """'in predict, line 2: `return X @ w.T`' for the deepest frame of the student's code."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = frame.filename.replace("\\", "/")
-        if "/nnlib/" in path or "site-packages" in path or "/numpy/" in path or "/lib/python" in path:
+        if "/nnlib/" in path or "/nncourse/" in path or "site-packages" in path or "/numpy/" in path or "/lib/python" in path:
             continue
         name = "your cell" if frame.name == "<module>" else frame.name
         return f" (in {name}, line {frame.lineno}: `{(frame.line or '').strip()}`)"

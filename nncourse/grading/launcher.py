@@ -1,6 +1,6 @@
 """Start an ipykernel for grading, with a memory limit (NNLIB_GRADING_MEMORY_MB, 0 = none).
 
-    python -m nnlib.grading.launcher -f CONNECTION_FILE
+    python -m nncourse.grading.launcher -f CONNECTION_FILE
 """
 import os
 import sys

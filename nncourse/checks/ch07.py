@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ReLU
-from ..data import moons
-from ..gradcheck import numerical_gradient
-from ..layers import Dense
-from ..losses import BinaryCrossEntropy
-from ..model import Sequential
-from ..optim import Adam
+from nnlib.activations import ReLU
+from nnlib.data import moons
+from nnlib.gradcheck import numerical_gradient
+from nnlib.layers import Dense
+from nnlib.losses import BinaryCrossEntropy
+from nnlib.model import Sequential
+from nnlib.optim import Adam
 from . import Mismatch, check, expect, expect_callable, expect_close
 
 

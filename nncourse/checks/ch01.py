@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import linear
-from ..gradcheck import numerical_gradient
+from nnlib.data import linear
+from nnlib.gradcheck import numerical_gradient
 from . import Mismatch, check, expect, expect_callable, expect_close, is_close
 
 

@@ -5,8 +5,8 @@ import warnings
 
 import numpy as np
 
-from ..activations import sigmoid
-from ..gradcheck import numerical_gradient
+from nnlib.activations import sigmoid
+from nnlib.gradcheck import numerical_gradient
 from . import Mismatch, check, expect, expect_callable, expect_close, expect_tuple, is_close
 
 

@@ -12,7 +12,7 @@ student's code are all reported as messages. For autograding with nbgrader,
 set the environment variable ``NNLIB_CHECKS_STRICT=1``: a check that does not
 pass then raises :class:`CheckFailed` (an AssertionError) with the same message.
 
-Chapter modules (``nnlib.checks.ch01`` ...) define their checks with the
+Chapter modules (``nncourse.checks.ch01`` ...) define their checks with the
 :func:`check` decorator and the ``expect_*`` helpers below; the decorator turns a
 raised :class:`Mismatch` into a clear "❌" line.
 """
@@ -76,7 +76,7 @@ def _student_frame(exc):
     """'line 3 of your predict' for the deepest frame that is the student's code."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = frame.filename.replace("\\", "/")
-        if "/nnlib/" in path or "site-packages" in path or "/numpy/" in path:
+        if "/nnlib/" in path or "/nncourse/" in path or "site-packages" in path or "/numpy/" in path:
             continue
         return f" (in {frame.name}, line {frame.lineno}: `{(frame.line or '').strip()}`)"
     return ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optim import Adam, Momentum
+from nnlib.optim import Adam, Momentum
 from . import check, expect, expect_callable, expect_close, expect_tuple, is_close
 
 

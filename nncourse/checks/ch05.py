@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import log_softmax, sigmoid
-from ..data import circles
-from ..gradcheck import numerical_gradient
+from nnlib.activations import log_softmax, sigmoid
+from nnlib.data import circles
+from nnlib.gradcheck import numerical_gradient
 from . import Mismatch, as_array, check, expect, expect_callable, expect_close, expect_tuple
 
 TOL = 1e-6          # max relative error against the numerical gradient

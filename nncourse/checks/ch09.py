@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import softmax as _softmax
-from ..gradcheck import numerical_gradient
+from nnlib.activations import softmax as _softmax
+from nnlib.gradcheck import numerical_gradient
 from . import check, expect, expect_callable, expect_close
 
 

@@ -3,7 +3,7 @@
 The instructor's check code runs in the grader's own process, in a
 :class:`CheckerNamespace`. A name that the solution's answer cells define (``predict``)
 is looked up in the student's kernel each time the check uses it: data comes back as
-data (decoded by :mod:`nnlib.grading.codec`), anything else as a :class:`RemoteObject`
+data (decoded by :mod:`nncourse.grading.codec`), anything else as a :class:`RemoteObject`
 whose calls, attributes and items are requests to the kernel. The verdict is whatever
 the instructor's code decides from that data; nothing the kernel prints, patches or
 redefines reaches this process.
@@ -150,7 +150,7 @@ class Channel:
         if self._in_callback:
             raise RuntimeError("a function of the check called the student's code back: not supported")
         deadline = self.deadline if self.deadline is not None else time.monotonic() + self.timeout
-        code = f'__import__("nnlib.grading.agent", fromlist=["serve"]).serve({json.dumps(req)!r})'
+        code = f'__import__("nncourse.grading.agent", fromlist=["serve"]).serve({json.dumps(req)!r})'
         try:
             result = self.session.execute(code, self.timeout, record=False, on_input=self._on_input,
                                           deadline=deadline)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ReLU, Sigmoid
-from ..data import circles, moons
-from ..diagnostics import dead_unit_fraction, gradient_norms as _gradient_norms
-from ..layers import Dense
-from ..losses import BinaryCrossEntropy
-from ..model import Sequential
-from ..optim import SGD
-from ..regularization import BatchNorm
+from nnlib.activations import ReLU, Sigmoid
+from nnlib.data import circles, moons
+from nnlib.diagnostics import dead_unit_fraction, gradient_norms as _gradient_norms
+from nnlib.layers import Dense
+from nnlib.losses import BinaryCrossEntropy
+from nnlib.model import Sequential
+from nnlib.optim import SGD
+from nnlib.regularization import BatchNorm
 from . import as_array, check, expect, expect_callable, expect_close
 
 

@@ -1,7 +1,7 @@
 """Make the student version of each exercise notebook from its solution.
 
-    python -m nnlib.release solutions exercises           # (re)generate exercises/
-    python -m nnlib.release solutions exercises --check   # exit 1 if exercises/ is stale
+    python -m nncourse.release solutions exercises           # (re)generate exercises/
+    python -m nncourse.release solutions exercises --check   # exit 1 if exercises/ is stale
 
 ``solutions/NN_name.ipynb`` is the only source. The markers are nbgrader's:
 
@@ -161,7 +161,7 @@ def release_all(src_dir, dst_dir, check=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m nnlib.release", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nncourse.release", description=__doc__.split("\n\n")[0])
     parser.add_argument("solutions", help="folder of solution notebooks (the source)")
     parser.add_argument("exercises", help="folder for the generated student notebooks")
     parser.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")

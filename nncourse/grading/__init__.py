@@ -1,6 +1,6 @@
 """Grading a class's exercise notebooks, offline, with the course's own environment.
 
-    python -m nnlib.grading submissions/ --out grades [-j 2] [--timeout 30] [--force]
+    python -m nncourse.grading submissions/ --out grades [-j 2] [--timeout 30] [--force]
 
 Writes ``grades/grades.csv`` (one row per submission) and ``grades/feedback/<name>.md``.
 Tests come from the instructor's ``solutions/`` (hidden tests included), matched by
@@ -14,12 +14,12 @@ as data), ``report`` (grades.csv, feedback, summary), ``__main__`` (the command)
 
 
 def grade(path, solutions_dir, **kwargs):
-    """Grade one submission notebook; see :func:`nnlib.grading.grader.grade`."""
+    """Grade one submission notebook; see :func:`nncourse.grading.grader.grade`."""
     from .grader import grade as _grade
     return _grade(path, solutions_dir, **kwargs)
 
 
 def main(argv=None):
-    """The command line; see ``python -m nnlib.grading --help``."""
+    """The command line; see ``python -m nncourse.grading --help``."""
     from .__main__ import main as _main
     return _main(argv)

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from ..activations import sigmoid as _sigmoid
+from nnlib.activations import sigmoid as _sigmoid
 from . import Mismatch, check, expect, expect_callable, expect_close, is_close
 
 _Z = np.array([-1000.0, -30.0, -5.0, -2.0, -0.5, 0.0, 0.5, 2.0, 5.0, 30.0, 1000.0])
@@ -111,11 +111,11 @@ def add_cross_feature(fn):
         raise Mismatch("your third column is x1 * x1; the cross multiplies the two different features, x1 * x2.")
     expect_close(got, expected, "add_cross_feature(X) for X = [[1, 2], [-0.5, 0.5], [3, -1]]")
     # the point of it: a linear model on the crossed features fits XOR
-    from ..data import xor
-    from ..layers import Dense
-    from ..losses import BinaryCrossEntropy
-    from ..model import Sequential
-    from ..optim import SGD
+    from nnlib.data import xor
+    from nnlib.layers import Dense
+    from nnlib.losses import BinaryCrossEntropy
+    from nnlib.model import Sequential
+    from nnlib.optim import SGD
 
     Xx, yx = xor(300, seed=301)
     model = Sequential([Dense(3, 1, rng=0)])

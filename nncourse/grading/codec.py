@@ -10,7 +10,7 @@ kernel sends back is JSON, and :func:`decode` turns it only into plain values
 * instances of nnlib's own classes (``nnlib.layers.Dense``, ``nnlib.Sequential`` ...)
   rebuilt from their attributes, and nnlib / numpy functions named by module and name;
 * whatever ``ref`` returns for a handle on an object that stays in the kernel (the
-  grader's :class:`~nnlib.grading.remote.RemoteObject`).
+  grader's :class:`~nncourse.grading.remote.RemoteObject`).
 
 So a student's code can send the grader numbers, never code: a class of its own, a
 float subclass with a fake ``__eq__`` or a pickle does not survive the trip.
@@ -54,7 +54,7 @@ def _trusted_module(name):
     if name == "numpy" or name.startswith("numpy."):
         return True
     if name.startswith("nnlib."):
-        return not (name.startswith("nnlib.checks") or name.startswith("nnlib.grading"))
+        return not (name.startswith("nncourse.checks") or name.startswith("nncourse.grading"))
     return False
 
 

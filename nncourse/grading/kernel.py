@@ -110,9 +110,9 @@ class KernelSession:
         return env
 
     def _why_not_started(self):
-        """The last line of what `import nnlib.grading.launcher, ipykernel` says in the kernel's setting."""
+        """The last line of what `import nncourse.grading.launcher, ipykernel` says in the kernel's setting."""
         try:
-            proc = subprocess.run([sys.executable, "-c", "import nnlib.grading.launcher, ipykernel"], cwd=self.cwd,
+            proc = subprocess.run([sys.executable, "-c", "import nncourse.grading.launcher, ipykernel"], cwd=self.cwd,
                                   env=self._env(), capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.SubprocessError):
             return ""
@@ -120,7 +120,7 @@ class KernelSession:
         return lines[-1].strip()[:300] if proc.returncode and lines else ""
 
     def start(self):
-        spec = KernelSpec(argv=[sys.executable, "-m", "nnlib.grading.launcher", "-f", "{connection_file}"],
+        spec = KernelSpec(argv=[sys.executable, "-m", "nncourse.grading.launcher", "-f", "{connection_file}"],
                           display_name="nnlib grading", language="python")
         self.km = KernelManager(kernel_name="nnlib-grading", kernel_spec_manager=_OneSpec(spec))
         # The kernel's own stdout / stderr go nowhere (what the student prints comes as messages).

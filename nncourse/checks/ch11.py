@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import spirals
-from ..layers import Dense, ReLU
-from ..losses import CrossEntropy
-from ..model import Sequential
-from ..optim import Adam
+from nnlib.data import spirals
+from nnlib.layers import Dense, ReLU
+from nnlib.losses import CrossEntropy
+from nnlib.model import Sequential
+from nnlib.optim import Adam
 from . import check, expect, expect_callable, expect_close
 
 

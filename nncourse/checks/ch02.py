@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import relu
+from nnlib.activations import relu
 from . import Mismatch, check, expect, expect_callable, expect_close, is_close
 
 

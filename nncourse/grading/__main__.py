@@ -1,4 +1,4 @@
-"""Grade exercise notebooks: ``python -m nnlib.grading SUBMISSION.ipynb [...] --out DIR``.
+"""Grade exercise notebooks: ``python -m nncourse.grading SUBMISSION.ipynb [...] --out DIR``.
 
 Writes DIR/grades.csv (one row per submission: submission, chapter, one column per
 question with the points earned, total, max, error) and DIR/feedback/<name>.md.
@@ -29,9 +29,9 @@ REPO_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
 def _parser():
     p = argparse.ArgumentParser(
-        prog="nnlib-grade" if Path(sys.argv[0]).name == "nnlib-grade" else "python -m nnlib.grading",
+        prog="nnlib-grade" if Path(sys.argv[0]).name == "nnlib-grade" else "python -m nncourse.grading",
         description="Grade exercise notebooks against the instructor's solutions (hidden tests included).",
-        epilog="Example: python -m nnlib.grading submissions/ --out grades -j 2 (a folder: every .ipynb in it and its sub-folders)")
+        epilog="Example: python -m nncourse.grading submissions/ --out grades -j 2 (a folder: every .ipynb in it and its sub-folders)")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                    help="notebooks to grade (files, folders of .ipynb files, or glob patterns)")
     p.add_argument("--out", default="grades", metavar="DIR",
@@ -110,7 +110,7 @@ class _Workers:
             with self.lock:
                 if self.stopping:
                     return None
-                proc = subprocess.Popen([sys.executable, "-m", "nnlib.grading.grader", str(job_path)],
+                proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.grader", str(job_path)],
                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
                 self.procs.add(proc)
             try:

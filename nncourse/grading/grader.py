@@ -1,11 +1,11 @@
 """Grade one submission: the instructor's notebook, the student's answer cells, a fresh kernel.
 
-    python -m nnlib.grading.grader JOB.json     # used by ``python -m nnlib.grading``
+    python -m nncourse.grading.grader JOB.json     # used by ``python -m nncourse.grading``
 
 How one submission is graded (see docs/instructors.md for the why):
 
 1. The chapter comes from the submission's ``metadata.nnlib.chapter`` (written by
-   ``nnlib.release``); the source is ``solutions/<chapter>.ipynb``.
+   ``nncourse.release``); the source is ``solutions/<chapter>.ipynb``.
 2. The graded notebook is the solution notebook with only the **answer cells**
    (``nbgrader.solution = true``) replaced by the submission's cells of the same id.
    A missing answer cell counts as unsolved (the exercise's stub); the submission's
@@ -13,7 +13,7 @@ How one submission is graded (see docs/instructors.md for the why):
 3. The instructor's setup cells and the student's answer cells run in order in a
    fresh kernel, each within the time limit. The check cells (with their hidden
    tests) run in this process instead, where the names the answer cells define are
-   handles on the kernel's objects (:mod:`nnlib.grading.remote`). A check cell that
+   handles on the kernel's objects (:mod:`nncourse.grading.remote`). A check cell that
    runs to its end earns its points.
 """
 from __future__ import annotations

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..conv import Conv2D, conv_output_size
-from ..data import bars
-from ..gradcheck import numerical_gradient
+from nnlib.conv import Conv2D, conv_output_size
+from nnlib.data import bars
+from nnlib.gradcheck import numerical_gradient
 from . import check, expect, expect_callable, expect_close
 
 
