@@ -26,10 +26,13 @@ import numpy as np
 
 __all__ = [
     "CheckResult", "CheckFailed", "Mismatch", "check", "strict",
-    "expect", "expect_close", "expect_shape", "expect_callable", "expect_tuple", "as_array", "is_close",
+    "progress", "expect", "expect_close", "expect_shape", "expect_callable", "expect_tuple", "as_array", "is_close",
 ]
 
 SYMBOLS = {"passed": "✅", "failed": "❌", "not done": "⏳", "error": "❌"}
+
+# The last verdict of each check run in this kernel, by check name (for progress()).
+RESULTS: dict[str, str] = {}
 
 
 class CheckFailed(AssertionError):
@@ -99,6 +102,7 @@ def check(name):
                 result = CheckResult(
                     name, "error", f"your code raised {type(exc).__name__}: {exc}{_student_frame(exc)}"
                 )
+            RESULTS[name] = result.status
             print(result, flush=True)
             if strict() and not result.passed:
                 raise CheckFailed(str(result))
@@ -108,6 +112,29 @@ def check(name):
         return run
 
     return wrap
+
+
+def progress(points):
+    """Print the learner's running total from the self-checks run so far in this kernel.
+
+    points: {check name: points} for the exercise's graded questions (a chapter module's
+    ``POINTS``). Never raises: it only reads what the checks recorded.
+
+        ✅ 6/10 so far: 3 of 4 questions pass. ⏳ not run or not done: fit_linear
+    """
+    total = sum(points.values())
+    got = sum(p for name, p in points.items() if RESULTS.get(name) == "passed")
+    passed = [n for n in points if RESULTS.get(n) == "passed"]
+    wrong = [n for n in points if RESULTS.get(n) in ("failed", "error")]
+    todo = [n for n in points if RESULTS.get(n) not in ("passed", "failed", "error")]
+    symbol = "✅" if got == total else ("❌" if wrong else "⏳")
+    line = f"{symbol} {got}/{total} so far: {len(passed)} of {len(points)} questions pass."
+    if wrong:
+        line += f" ❌ to fix: {', '.join(wrong)}."
+    if todo:
+        line += f" ⏳ not run or not done: {', '.join(todo)}."
+    print(line, flush=True)
+    return got, total
 
 
 # --- helpers for check bodies ----------------------------------------------------
