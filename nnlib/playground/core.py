@@ -20,7 +20,7 @@ from ..diagnostics import Monitor, activation_stats, dead_units
 from ..layers import BatchNorm, Dense, Dropout, Tanh
 from ..losses import MSE, BinaryCrossEntropy, CrossEntropy
 from ..model import Sequential
-from . import export
+from . import export, share
 from .choices import (ACTIVATIONS, DATA_KEYS, DATASETS, DEFAULTS, DOMAIN, MULTICLASS, NETWORK_KEYS, OPTIMIZERS,
                       PRESETS, check_settings, feature_matrix, make_data)
 
@@ -317,6 +317,24 @@ class Playground:
         """A new playground in the state a ``state_dict()`` describes."""
         pg = cls(**kwargs, **state["settings"])
         return pg.load_state_dict(state)
+
+    def share(self, epoch=True):
+        """These settings as one line to copy and paste (as the TensorFlow Playground's URL); with
+        ``epoch=True`` it also says how many epochs were trained, so ``load_share`` rebuilds these weights."""
+        return share.to_share(self.settings, self.epoch if epoch else None)
+
+    def load_share(self, text):
+        """Take the settings of a ``share()`` line (the rest back to DEFAULTS) and train to its epoch."""
+        changes, epoch = share.parse_share(text)
+        base = {k: v for k, v in DEFAULTS.items() if k not in ("show_test", "discretize")}
+        self.pause()
+        self.set(**{**base, **changes})
+        self.reset(redraw=False)
+        if epoch:
+            self.step(epoch)
+        else:
+            self.redraw()
+        return self
 
     def load_preset(self, name):
         """Settings that show one lesson of the course; returns its one-line explanation."""
