@@ -159,6 +159,7 @@ class Sandbox:
         self.seq = 0
         self.restarts = 0
         self.exit_code = None
+        self.stopped = False
 
     # --- life cycle -------------------------------------------------------------------
     def start(self):
@@ -232,6 +233,7 @@ class Sandbox:
     def restart(self):
         self.kill()
         self.restarts += 1
+        self.stopped = False
         self.start()
 
     def alive(self):
@@ -282,3 +284,153 @@ class Sandbox:
             self._reply(seq, time.monotonic() + INTERRUPT_GRACE)
         except (wire.Timeout, ProcessLookupError, Died, OSError):
             self.kill()
+            self.stopped = True         # by the grader, after a timeout: start again and replay
+
+
+# --- the grader's view of the student's values ----------------------------------------------
+
+class StudentError(Exception):
+    """An exception of the student's code that is not one of the Python ones below."""
+
+
+# The exceptions a check may tell apart, by the name the sandbox reports (a fixed table:
+# nothing is looked up by a name that comes from the sandbox).
+EXCEPTIONS = {cls.__name__: cls for cls in (
+    NotImplementedError, ValueError, TypeError, IndexError, KeyError, AttributeError, NameError,
+    ZeroDivisionError, ArithmeticError, OverflowError, FloatingPointError, LookupError, RuntimeError,
+    RecursionError, MemoryError, AssertionError, UnboundLocalError, ImportError, ModuleNotFoundError, OSError,
+    FileNotFoundError, PermissionError, StopIteration)}
+_student_types = {}
+
+
+def student_exception(err):
+    """The exception to raise in the check for the error the sandbox reported."""
+    if type(err) is not dict:
+        return StudentError("the grader could not read your code's answer")
+    name = err.get("type") if type(err.get("type")) is str else "Exception"
+    name = name if name.isidentifier() and len(name) <= 80 else "Exception"
+    message = f"{err.get('message', '')}{err.get('where', '')}" if type(err.get("message")) is str else ""
+    if name == "SystemExit":
+        return StudentError(f"sys.exit() or exit() was called{err.get('where', '')}")
+    if name == "KeyboardInterrupt":
+        return StudentError("your code was interrupted")
+    if name in EXCEPTIONS:
+        return EXCEPTIONS[name](message)
+    if name not in _student_types:      # a class named like the student's, so that messages read naturally
+        _student_types[name] = type(name, (StudentError,), {"__module__": "student"})
+    return _student_types[name](message)
+
+
+class Remote:
+    """Values of the student's code for the instructor's checks: data, or handles on its objects.
+
+    get(name) and calls return data (decoded by :mod:`wire`) or a :class:`RemoteObject`.
+    Each request has the deadline of the cell being checked (``self.deadline``).
+    """
+
+    def __init__(self, sandbox, timeout):
+        self.sandbox = sandbox
+        self.timeout = timeout
+        self.deadline = None
+
+    def _handle(self, d):
+        cls = RemoteCallable if d.get("callable") is True else RemoteObject
+        obj = object.__new__(cls)
+        name = d.get("type") if type(d.get("type")) is str and d["type"].isidentifier() else "object"
+        object.__setattr__(obj, "_remote", self)
+        object.__setattr__(obj, "_id", d["id"])
+        object.__setattr__(obj, "_type", name[:80])
+        return obj
+
+    def encode(self, value):
+        def handle(v):
+            if isinstance(v, RemoteObject):
+                return {"$": "ref", "id": object.__getattribute__(v, "_id")}
+            raise wire.NotData(f"the check passes a {type(v).__name__} to your code: the grader carries data only "
+                               "(numbers, strings, lists, dicts, numpy arrays, random generators)")
+        return wire.encode(value, handle)
+
+    def request(self, req):
+        deadline = self.deadline if self.deadline is not None else time.monotonic() + self.timeout
+        reply = self.sandbox.request(req, deadline)
+        if reply.get("ok") is not True:
+            raise student_exception(reply.get("error"))
+        try:
+            return wire.decode(reply.get("value"), self._handle), reply
+        except (wire.BadData, RecursionError, ValueError, TypeError, MemoryError) as exc:
+            raise StudentError(f"your code returned something the grader cannot read ({exc})") from None
+
+    def get(self, name):
+        return self.request({"op": "get", "name": name})[0]
+
+    def call(self, ref, args, kwargs):
+        req = {"op": "call", "ref": {"$": "ref", "id": ref}, "args": self.encode(list(args)),
+               "kwargs": self.encode(dict(kwargs))}
+        value, reply = self.request(req)
+        mutated = reply.get("mutated")
+        if type(mutated) is dict:       # arguments the student's function changed in place
+            for key, enc, where in [(i, e, args) for i, e in _pairs(mutated.get("args"))] + \
+                                   [(k, e, kwargs) for k, e in _pairs(mutated.get("kwargs"))]:
+                try:
+                    if (type(key) is int and 0 <= key < len(where)) or (type(key) is str and key in where):
+                        wire.merge_into(where[key], wire.decode(enc, self._handle))
+                except (wire.BadData, ValueError, TypeError, RecursionError):
+                    pass
+        return value
+
+
+def _pairs(seq):
+    return [p for p in seq if type(p) is list and len(p) == 2] if type(seq) is list else []
+
+
+class RemoteObject:
+    """An object that stays in the sandbox. Its methods and attributes are requests; comparisons,
+    hashing and every other special method are the grader's own, never the student's."""
+
+    __slots__ = ("_remote", "_id", "_type")
+
+    def _req(self, op, **kw):
+        remote = object.__getattribute__(self, "_remote")
+        return remote.request({"op": op, "ref": {"$": "ref", "id": object.__getattribute__(self, "_id")}, **kw})[0]
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._req("getattr", name=name)
+
+    def __setattr__(self, name, value):
+        self._req("setattr", name=name, value=object.__getattribute__(self, "_remote").encode(value))
+
+    def __getitem__(self, key):
+        return self._req("getitem", key=object.__getattribute__(self, "_remote").encode(key))
+
+    def __len__(self):
+        n = self._req("len")
+        if type(n) is not int or n < 0:
+            raise TypeError("len() of your object is not a non-negative int")
+        return n
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        value = self._req("array")
+        if type(value) is not np.ndarray:
+            raise TypeError("np.asarray() of your object did not give an array")
+        return value if dtype is None else value.astype(dtype)
+
+    def __repr__(self):
+        text = self._req("repr")
+        return text if type(text) is str else f"<{object.__getattribute__(self, '_type')} object>"
+
+    __str__ = __repr__
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+class RemoteCallable(RemoteObject):
+    """A function, class or callable object of the student's."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        remote = object.__getattribute__(self, "_remote")
+        return remote.call(object.__getattribute__(self, "_id"), args, kwargs)

@@ -202,7 +202,7 @@ def main():
         try:
             value, extra = shell.dispatch(req)
             reply = dict(extra or {})
-            reply.update(ok=True, value=value if req.get("op") == "run" else wire.encode(value, _handle))
+            reply.update(ok=True, value=wire.encode(value, _handle))
         except BaseException as exc:   # noqa: BLE001 - SystemExit and KeyboardInterrupt too: the reply says so
             reply = {"ok": False, "error": _error(exc)}
         reply["seq"] = seq

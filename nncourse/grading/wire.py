@@ -123,7 +123,8 @@ def encode(value, handle=None, depth=0):
         return {"$": "dict", "items": [[encode(k, None, depth + 1), encode(v, handle, depth + 1)]
                                        for k, v in value.items()]}
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in ARRAY_KINDS and value.dtype.fields is None:
-        a = np.ascontiguousarray(value)
+        a = np.asarray(value)
+        a = a if a.flags.c_contiguous else np.ascontiguousarray(a)     # (ascontiguousarray makes 0-d 1-d)
         if a.nbytes > MAX_MESSAGE:
             raise NotData(f"an array of {a.nbytes >> 20} MB (more than {MAX_MESSAGE >> 20} MB)")
         d = {"$": "nd", "dtype": a.dtype.str, "shape": list(a.shape), "b64": _b64(a.tobytes())}
