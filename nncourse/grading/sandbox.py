@@ -334,7 +334,7 @@ class Remote:
         self.deadline = None
 
     def _handle(self, d):
-        cls = RemoteCallable if d.get("callable") is True else RemoteObject
+        cls = RemoteClass if d.get("class") is True else RemoteCallable if d.get("callable") is True else RemoteObject
         obj = object.__new__(cls)
         name = d.get("type") if type(d.get("type")) is str and d["type"].isidentifier() else "object"
         object.__setattr__(obj, "_remote", self)
@@ -434,3 +434,13 @@ class RemoteCallable(RemoteObject):
     def __call__(self, *args, **kwargs):
         remote = object.__getattribute__(self, "_remote")
         return remote.call(object.__getattribute__(self, "_id"), args, kwargs)
+
+
+class RemoteClass(RemoteCallable):
+    """A class of the student's: isinstance(it, type) holds, as for the class itself."""
+
+    __slots__ = ()
+
+    @property
+    def __class__(self):
+        return type

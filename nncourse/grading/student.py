@@ -54,7 +54,8 @@ def _handle(obj):
     hid = len(_objects) + 1
     _objects[hid] = obj
     name = type(obj).__name__
-    return {"$": "ref", "id": hid, "type": name if isinstance(name, str) else "object", "callable": callable(obj)}
+    return {"$": "ref", "id": hid, "type": name if isinstance(name, str) else "object", "callable": callable(obj),
+            "class": isinstance(obj, type)}
 
 
 def _object(d):
