@@ -184,9 +184,8 @@ def main():
     fd, memory_mb, processes, file_mb, uid = (int(x) for x in sys.argv[1:6])
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
-    import numpy  # noqa: F401 - loaded before the limits and the change of user
+    _limits(memory_mb, processes, file_mb)      # Python, numpy and IPython count too
     shell = Shell()
-    _limits(memory_mb, processes, file_mb)
     if uid >= 0 and os.getuid() == 0:          # run as root: become a user of our own (its process cap holds)
         os.setgroups([])
         os.setgid(uid)
