@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +18,7 @@ import pytest
 
 from conftest import ROOT
 from fixtures import grading_cases
-from test_grading import descendants, read_csv, wait_gone
+from test_grading import read_csv, wait_gone
 
 TIMEOUT = "10"
 PREDICT = grading_cases.solution_source("predict-answer")

@@ -403,7 +403,6 @@ def _run_checker(ns, source, cell_id, session):
 
 def execute(plan, questions, result, *, timeout, deadline, memory_mb, isolated=True):
     """Run the plan: setup and answer cells in a sandbox, checks here; fill in questions and result."""
-    from ..checks import CheckFailed   # noqa: F401 - imported before any student value arrives
     strict_before = os.environ.get("NNLIB_CHECKS_STRICT")
     os.environ["NNLIB_CHECKS_STRICT"] = "1"     # here: a failing check raises
     session = Session(timeout, deadline, memory_mb, isolated)
