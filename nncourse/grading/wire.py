@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-MAX_MESSAGE = 64 << 20          # bytes per message (an array of 8 M float64 fits)
+MAX_MESSAGE = 16 << 20          # bytes per message (an array of 1.5 M float64 fits)
 MAX_DEPTH = 64                  # nesting of lists, tuples and dicts
 ARRAY_KINDS = "biufc"           # bool, int, uint, float, complex
 BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937,
