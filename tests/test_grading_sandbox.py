@@ -321,3 +321,36 @@ def test_pip_install_grade_gives_a_working_nnlib_grade(tmp_path):
     _, rows = read_csv(course / "grades" / "grades.csv")
     assert rows["solved.ipynb"]["total"] == "10" and rows["unsolved.ipynb"]["total"] == "0", rows
     assert rows["peek.ipynb"]["total"] == "10", (course / "grades" / "feedback" / "peek.md").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not os.access("/usr/bin/python3", os.X_OK),
+                    reason="needs root (to become another user), setpriv and a system /usr/bin/python3")
+def test_an_unprivileged_instructor_gets_the_same_sandbox_and_process_cap(tmp_path_factory):
+    """Not root: bubblewrap makes a user namespace, and the process cap holds inside it."""
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="nnlib-unprivileged-"))
+    try:
+        os.chmod(base, 0o755)
+        venv, course = base / "venv", base / "course"
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
+        pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"{ROOT}[grade]"],
+                             capture_output=True, text=True, timeout=600)
+        assert pip.returncode == 0, pip.stderr[-2000:]
+        (course / "subs").mkdir(parents=True)
+        shutil.copytree(ROOT / "solutions", course / "solutions")
+        bomb = ("import subprocess\nstarted = []\nfor i in range(100):\n    try:\n"
+                "        started.append(subprocess.Popen(['sleep', '61.75']))\n    except OSError:\n        break\n"
+                "assert len(started) < 40, f'{len(started)} processes: no process cap'\n")
+        (course / "subs" / "bomb.ipynb").write_text(json.dumps(with_predict(bomb)))
+        (course / "subs" / "unsolved.ipynb").write_text(grading_cases.EXERCISE.read_text())
+        uid = 2_500_000 + os.getpid() % 100_000
+        subprocess.run(["chown", "-R", f"{uid}:{uid}", str(course)], check=True)
+        proc = subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "env",
+                               f"HOME={course}", str(venv / "bin" / "nnlib-grade"), "subs", "--no-progress"],
+                              capture_output=True, text=True, cwd=course, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        _, rows = read_csv(course / "grades" / "grades.csv")
+        assert rows["bomb.ipynb"]["total"] == "10", (course / "grades" / "feedback" / "bomb.md").read_text()
+        assert rows["unsolved.ipynb"]["total"] == "0" and rows["bomb.ipynb"]["sandbox"] == "bubblewrap"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
