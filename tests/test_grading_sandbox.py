@@ -354,3 +354,27 @@ def test_an_unprivileged_instructor_gets_the_same_sandbox_and_process_cap(tmp_pa
         assert rows["unsolved.ipynb"]["total"] == "0" and rows["bomb.ipynb"]["sandbox"] == "bubblewrap"
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_student_that_stops_reading_cannot_block_the_grader():
+    """The student's code makes its process stop reading requests (and ignore Ctrl-C): a large
+    request then fills the socket; the send, like every read, has the cell's deadline."""
+    import numpy as np
+    from nncourse.grading import sandbox
+    box = sandbox.Sandbox(memory_mb=2048)
+    box.start()
+    try:
+        remote = sandbox.Remote(box, 3)
+        remote.request({"op": "run", "code": "def f(x):\n    return 0\n"})
+        f = remote.get("f")
+        remote.request({"op": "run", "code": "import signal, sys, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                             "sys.modules['wire'].receive = lambda *a, **k: time.sleep(3600)\n"})
+        start = time.monotonic()
+        with pytest.raises(sandbox.Timeout):
+            f(np.zeros(1 << 20))                       # 8 MB to a process that reads nothing
+        assert time.monotonic() - start < 60
+        assert not box.alive() and box.stopped, "killed, to be started again"
+        box.restart()
+        assert remote.request({"op": "run", "code": "x = 1"})[0]["status"] == "ok"
+    finally:
+        box.kill()

@@ -247,10 +247,10 @@ class Sandbox:
         self.seq += 1
         seq = req["seq"] = self.seq
         try:
-            wire.send(self.sock, req)
-        except OSError:
-            raise self._died() from None
-        try:
+            try:
+                wire.send(self.sock, req, deadline)
+            except OSError:
+                raise self._died() from None
             return self._reply(seq, deadline)
         except wire.Timeout:
             self._interrupt(seq)
@@ -265,6 +265,8 @@ class Sandbox:
             except wire.BadData as exc:
                 self.kill()
                 raise Died(f"your code broke the channel to the grader ({exc})") from None
+            except OSError:
+                raise self._died() from None
             if reply.get("seq") == seq:
                 return reply
             # a reply to an earlier request that was interrupted, or one the student's code made up: ignored

@@ -51,18 +51,24 @@ class Closed(EOFError):
     """The other end closed the channel (the sandbox ended)."""
 
 
-class Timeout(TimeoutError):
+class Timeout(Exception):                 # not an OSError: callers tell it from a broken channel
     """No complete message before the deadline."""
 
 
 # --- messages --------------------------------------------------------------------------
 
-def send(sock, message):
-    """Send one message (a JSON-ready dict); BadData if it is too large."""
+def send(sock, message, deadline=None):
+    """Send one message (a JSON-ready dict); BadData if it is too large, Timeout if the other
+    end does not take it before the deadline."""
     data = json.dumps(message, ensure_ascii=True, allow_nan=False).encode("ascii")
     if len(data) > MAX_MESSAGE:
         raise BadData(f"a message of {len(data) >> 20} MB is more than the {MAX_MESSAGE >> 20} MB allowed")
-    sock.sendall(_HEADER.pack(len(data)) + data)
+    left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+    sock.settimeout(left)
+    try:
+        sock.sendall(_HEADER.pack(len(data)) + data)
+    except socket.timeout:
+        raise Timeout() from None
 
 
 def _read(sock, n, deadline):
