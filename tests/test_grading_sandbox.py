@@ -95,6 +95,9 @@ def attack(tmp_path_factory):
         "evil_array.ipynb": (with_predict(predict=evil_array), None),
         "endless_flood.ipynb": (grading_cases.solved(**endless_flood), {**FULL, "mse": 0}),
         "classmate.ipynb": (grading_cases.solved(), FULL),
+        # an honest student who imports the checks and runs one in an answer cell
+        "self_check.ipynb": (with_predict("from nncourse.checks import ch01 as check",
+                                          PREDICT + "\ncheck.predict(predict)\n"), FULL),
     }
     # A copy of the answer cell (same grade_id, new id) holds the real answer: the last one counts.
     dup = grading_cases.solved(**{"predict-answer": "def predict(X, w, b):\n    return None\n"})
@@ -311,8 +314,13 @@ def test_pip_install_grade_gives_a_working_nnlib_grade(tmp_path):
     shutil.copy(grading_cases.SOLUTION, course / "subs" / "solved.ipynb")
     peek = grading_cases.solved(**{"predict-answer": "import importlib.util\n"
                                    "assert importlib.util.find_spec('nnlib') is not None\n"
-                                   "try:\n    import nncourse.checks\nexcept ImportError:\n    pass\n"
-                                   "else:\n    raise RuntimeError('the sandbox sees nncourse.checks')\n" + PREDICT})
+                                   "import os, nnlib\n"
+                                   "_d = os.path.join(os.path.dirname(os.path.dirname(nnlib.__file__)), 'nncourse')\n"
+                                   "if os.path.exists(_d) and os.listdir(_d):\n"
+                                   "    raise RuntimeError('the sandbox sees the installed nncourse: ' + _d)\n"
+                                   "import nncourse.checks\n"      # a stand-in that does nothing: the real one is not there
+                                   "if '__file__' in vars(nncourse.checks) or nncourse.checks.expect(False, 'x') is not None:\n"
+                                   "    raise RuntimeError('the sandbox sees nncourse.checks')\n" + PREDICT})
     (course / "subs" / "peek.ipynb").write_text(json.dumps(peek))
     (course / "subs" / "unsolved.ipynb").write_text(grading_cases.EXERCISE.read_text())
     proc = subprocess.run([str(venv / "bin" / "nnlib-grade"), "--solutions", "solutions", "subs/", "--no-progress"],

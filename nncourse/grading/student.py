@@ -12,12 +12,14 @@ Values go back as data (:mod:`wire`); anything else stays here and the grader ge
 handle on it. Nothing here is trusted: the student's code runs in this process and can
 replace all of it; the grader then gets whatever it sends, as data, judged as an answer.
 """
+import importlib.machinery
 import io
 import os
 import resource
 import socket
 import sys
 import traceback
+import types
 
 import wire
 
@@ -86,6 +88,37 @@ def _error(exc, code=None):
     return {"type": str(type(exc).__name__)[:80], "message": message[:MAX_TEXT], "where": _where(exc, code)}
 
 
+class _NoChecks(types.ModuleType):
+    """nncourse.checks here: the real checks run in the grader; a student's own call of
+    `check.predict(predict)` in an answer cell does nothing, and its import does not fail."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _NoChecks(f"{self.__name__}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        return None
+
+
+class _NoChecksFinder:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "nncourse" or name.startswith("nncourse."):
+            return importlib.machinery.ModuleSpec(name, _NoChecksFinder, is_package=True)
+        return None
+
+    @staticmethod
+    def create_module(spec):
+        module = _NoChecks(spec.name)
+        module.__path__ = []
+        return module
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
 class Shell:
     def __init__(self):
         from IPython.core.interactiveshell import InteractiveShell
@@ -95,6 +128,8 @@ class Shell:
         self.ip = InteractiveShell.instance(config=config)
         self.ip.showtraceback = lambda *a, **k: None   # errors go back as data instead
         self.ip.showsyntaxerror = lambda *a, **k: None
+        sys.meta_path.insert(0, _NoChecksFinder)
+        self.ip.user_ns["check"] = _NoChecks("check")
 
     def run(self, code):
         out = _Capped()
