@@ -34,6 +34,14 @@ def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
+def source_copy(folder):
+    """The project's files, copied (pip building in place would leave build/ in the course folder)."""
+    dest = folder / "src"
+    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
+                                                              ".ipynb_checkpoints", "grades", "test-artifacts"))
+    return dest
+
+
 def with_predict(prefix="", predict=PREDICT, **more):
     """The solved notebook with code run before the (correct, unless given) predict."""
     return grading_cases.solved(**{"predict-answer": prefix + "\n" + predict}, **more)
@@ -305,7 +313,7 @@ def test_pip_install_grade_gives_a_working_nnlib_grade(tmp_path):
     notebook, and the sandbox sees the installed nnlib but not the installed nncourse."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"{ROOT}[grade]"],
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"{source_copy(tmp_path)}[grade]"],
                          capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr[-2000:]
     course = tmp_path / "course"
@@ -341,7 +349,7 @@ def test_an_unprivileged_instructor_gets_the_same_sandbox_and_process_cap(tmp_pa
         os.chmod(base, 0o755)
         venv, course = base / "venv", base / "course"
         subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
-        pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"{ROOT}[grade]"],
+        pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"{source_copy(base)}[grade]"],
                              capture_output=True, text=True, timeout=600)
         assert pip.returncode == 0, pip.stderr[-2000:]
         (course / "subs").mkdir(parents=True)
