@@ -595,6 +595,7 @@ def grade(path, solutions_dir, *, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEM
     except SubmissionError as exc:
         result["error"] = str(exc)
         result["seconds"] = round(time.monotonic() - start, 2)
+        result.pop("submission_timeout")
         return result
     result["error"] = plan.error
     result["notes"] += [n for n in [chapter_note] + plan.notes if n]
