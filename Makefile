@@ -21,6 +21,7 @@ help:
 	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
+	@echo "                (Linux, sandboxed with bubblewrap; GRADE_ARGS=--no-sandbox where there is none)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ $(VENV)/.lab-installed: pyproject.toml | $(PY)
 $(VENV)/.test-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[lab,test]'
 	touch $@ $(VENV)/.lab-installed
+
+$(VENV)/.grade-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[lab,grade]'
+	touch $@
 
 install: $(VENV)/.lab-installed
 install-test: $(VENV)/.test-installed
@@ -52,7 +57,7 @@ check-exercises: install
 SUBMISSIONS ?= submissions
 OUT ?= grades
 GRADE_ARGS ?=
-grade: install
+grade: $(VENV)/.grade-installed
 	$(PY) -m nncourse.grading $(SUBMISSIONS) --out $(OUT) $(GRADE_ARGS)
 
 # Benchmark nnlib against PyTorch and scikit-learn (issue 8): writes benchmarks/RESULTS.md.

@@ -4,12 +4,15 @@
 
 Writes ``grades/grades.csv`` (one row per submission) and ``grades/feedback/<name>.md``.
 Tests come from the instructor's ``solutions/`` (hidden tests included), matched by
-cell id; only the answer cells come from the submission; the verdict is computed in
-the grader's process, not in the student's kernel. See docs/instructors.md.
+cell id; only the answer cells come from the submission. The student's code runs in a
+bubblewrap sandbox; the verdict is computed in the grader's process from the data it
+sends back. See docs/instructors.md (threat model).
 
-Modules: ``grader`` (one submission), ``kernel`` (the student's kernel, time limits),
-``remote`` and ``agent`` (the two ends of the calls the checks make), ``codec`` (values
-as data), ``report`` (grades.csv, feedback, summary), ``__main__`` (the command).
+Modules, in the order a submission goes through them: ``__main__`` (the command: which
+files, reading them safely, one worker process each), ``grader`` (one submission:
+sanitize -> execute -> collect -> grade), ``sandbox`` (bubblewrap, limits, the student's
+values as data or handles), ``wire`` (the data-only codec, used on both sides),
+``student`` (runs inside the sandbox), ``report`` (grades.csv, feedback, summary).
 """
 
 

@@ -9,6 +9,7 @@ or --force is given. See docs/instructors.md.
 from __future__ import annotations
 
 import argparse
+import base64
 import glob
 import json
 import os
@@ -21,10 +22,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .report import Grades, feedback_path, file_hash, source_hash, summary_table, write_feedback
-
-REPO_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
+from . import sandbox
+from .grader import (DEFAULT_MEMORY_MB, DEFAULT_SUBMISSION_TIMEOUT, DEFAULT_TIMEOUT, SubmissionError,
+                     read_submission)
+from .report import Grades, display_name, feedback_path, file_hash, source_hash, summary_table, write_feedback
 
 
 def _parser():
@@ -37,12 +38,18 @@ def _parser():
     p.add_argument("--out", default="grades", metavar="DIR",
                    help="where grades.csv and feedback/ go (default: grades)")
     p.add_argument("--solutions", metavar="DIR", default=None,
-                   help="folder of solution notebooks (default: ./solutions, else the course's solutions/)")
+                   help="folder of the solution notebooks (default: ./solutions, the course folder it is run in)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"time limit per cell (default {DEFAULT_TIMEOUT:g} s)")
+    p.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT, metavar="SECONDS",
+                   help=f"time limit for a whole notebook (default {DEFAULT_SUBMISSION_TIMEOUT:g} s)")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
-                   help=f"memory limit of each student's kernel (default {DEFAULT_MEMORY_MB} MB; 0 = none)")
+                   help=f"address-space limit of each process of a student's code (default {DEFAULT_MEMORY_MB} MB; "
+                        f"at most {sandbox.PROCESSES} processes; 0 = none)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run students' code without bubblewrap (where there is none, e.g. macOS): it can then read "
+                        "and change your files; every feedback file and grades.csv say so")
     p.add_argument("--force", action="store_true", help="grade again submissions already in grades.csv")
     p.add_argument("--feedback", choices=("md", "html"), default="md", help="feedback format (default md)")
     p.add_argument("--root", metavar="DIR", default=None,
@@ -56,15 +63,16 @@ def _expand(args):
     files, missing = [], []
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             files.append(path)
         elif any(c in arg for c in "*?[") and glob.glob(arg):
             files += sorted(Path(p) for p in glob.glob(arg) if Path(p).is_file())
         else:
             missing.append(arg)
-    unique = list(dict.fromkeys(p.resolve() for p in files))
+    # Absolute, not resolved: a submission is named after the path given, never a link's target.
+    unique = list(dict.fromkeys(Path(os.path.abspath(p)) for p in files))
     return unique, missing
 
 
@@ -73,62 +81,87 @@ def _root(files, root, recorded=None):
     output folder by an earlier run if it holds every file (a late submission graded alone
     keeps its `student/chapter.ipynb` name), else the folder the submissions share."""
     if root is not None:
-        return Path(root).resolve()
+        return Path(os.path.abspath(root))
     if recorded and files and all(Path(recorded) in f.parents for f in files):
         return Path(recorded)
-    return Path(os.path.commonpath([str(f.parent) for f in files]) if files else ".").resolve()
+    return Path(os.path.commonpath([str(f.parent) for f in files]) if files else os.path.abspath("."))
 
 
 def _names(files, root):
-    root = Path(root).resolve()
+    """Each file's name in grades.csv: its path relative to root, as text (bytes that are not
+    UTF-8 shown as \\xNN, so that the name can always be written)."""
     names = {}
     for f in files:
         try:
-            names[f] = f.relative_to(root).as_posix()
+            rel = f.relative_to(root).as_posix()
         except ValueError:
-            names[f] = f.as_posix().lstrip("/")
+            rel = f.as_posix().lstrip("/")
+        names[f] = display_name(rel)
     return names
 
 
-class _Workers:
-    """Runs one grading process per submission; kills them all on Ctrl-C."""
+def _read(path):
+    """(bytes, problem): a FIFO, a device, a link or a file too large is its own row, with why."""
+    try:
+        return read_submission(path), ""
+    except SubmissionError as exc:
+        return b"", str(exc)
 
-    def __init__(self, tmp, args, solutions):
-        self.tmp, self.args, self.solutions = tmp, args, solutions
+
+def _find_solutions(arg):
+    """--solutions, else ./solutions of the folder the grader is run in; (path, error)."""
+    path = Path(arg) if arg else Path("solutions")
+    if not path.is_dir() or not any(path.glob("*.ipynb")):
+        if arg:
+            return path, f"error: no solution notebooks (*.ipynb) in {path}"
+        return path, ("error: no solutions/ folder here: run the grader in the course folder (the one with "
+                      "solutions/), or say where the solution notebooks are with --solutions DIR")
+    return path, None
+
+
+class _Workers:
+    """Runs one grading process per submission (job on its stdin, result on its stdout); kills
+    them all, with their sandboxes, on Ctrl-C."""
+
+    def __init__(self, args, solutions):
+        self.args, self.solutions = args, solutions
         self.procs = set()
         self.lock = threading.Lock()
         self.stopping = False
 
-    def run(self, index, path):
-        job = {"path": str(path), "solutions": str(self.solutions), "timeout": self.args.timeout,
-               "memory_mb": self.args.memory, "result": str(Path(self.tmp) / f"result-{index}.json")}
-        job_path = Path(self.tmp) / f"job-{index}.json"
-        job_path.write_text(json.dumps(job), encoding="utf-8")
-        log_path = Path(self.tmp) / f"log-{index}.txt"
-        limit = 300 + 40 * self.args.timeout
-        with open(log_path, "wb") as log:
+    def run(self, name, raw):
+        job = {"name": name, "raw": base64.b64encode(raw).decode("ascii"), "solutions": str(self.solutions),
+               "timeout": self.args.timeout, "memory_mb": self.args.memory, "sandbox": not self.args.no_sandbox,
+               "submission_timeout": self.args.submission_timeout}
+        limit = self.args.submission_timeout + 120          # a backstop: the worker stops itself before
+        with tempfile.TemporaryFile() as log:
             with self.lock:
                 if self.stopping:
                     return None
-                proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.grader", str(job_path)],
-                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.grader"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=log, start_new_session=True)
                 self.procs.add(proc)
             try:
-                code = proc.wait(timeout=limit)
+                out, _ = proc.communicate(json.dumps(job).encode("ascii"), timeout=limit)
+                code = proc.returncode
             except subprocess.TimeoutExpired:
                 self.kill(proc)
-                code = None
+                out, code = b"", None
             finally:
                 with self.lock:
                     self.procs.discard(proc)
-        try:
-            return json.loads(Path(job["result"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            try:
+                result = json.loads(out.decode("utf-8", "backslashreplace"))
+                if type(result) is dict:
+                    return result
+            except (ValueError, RecursionError):
+                pass
             why = (f"took longer than {limit:g} s and was stopped" if code is None
                    else f"ended unexpectedly (exit code {code})")
-            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            log.seek(0)
+            tail = log.read()[-2000:].decode("utf-8", "backslashreplace")
             return {"chapter": "", "questions": [], "total": 0, "max": "", "notes": [tail] if tail.strip() else [],
-                    "error": f"the grading process {why}"}
+                    "error": f"the grading process {why}", "retry": True}
 
     @staticmethod
     def kill(proc):
@@ -149,6 +182,9 @@ def _interrupt(signum, frame):
 
 
 def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):     # a name or message that is not UTF-8 never stops the run
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         # `kill`, `timeout`, a cancelled job: stop like Ctrl-C (keep the rows, stop the workers'
@@ -157,10 +193,24 @@ def main(argv=None):
     if args.jobs < 1 or args.timeout <= 0:
         print("error: -j and --timeout must be positive", file=sys.stderr)
         return 2
-    solutions = Path(args.solutions) if args.solutions else (Path("solutions") if Path("solutions").is_dir() else REPO_SOLUTIONS)
-    if not solutions.is_dir() or not any(solutions.glob("*.ipynb")):
-        print(f"error: no solution notebooks in {solutions} (use --solutions DIR)", file=sys.stderr)
+    if args.submission_timeout <= 0:
+        print("error: --submission-timeout must be positive", file=sys.stderr)
         return 2
+    solutions, problem = _find_solutions(args.solutions)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    if not args.no_sandbox:
+        why = sandbox.check_available()
+        if why:
+            print(f"error: no sandbox for the students' code: {why}.\n"
+                  "Students' code could then read the solutions and change your files. Install bubblewrap, or "
+                  "run with --no-sandbox to grade without one (every feedback file and grades.csv will say so).",
+                  file=sys.stderr)
+            return 2
+    else:
+        print("warning: --no-sandbox: students' code runs with your rights (it can read the solutions and change "
+              "files); every feedback file and grades.csv say so", file=sys.stderr)
     files, missing = _expand(args.submissions)
     for m in missing:
         if any(c in m for c in "*?["):
@@ -176,13 +226,13 @@ def main(argv=None):
     if grades.root is None or args.root is not None:
         grades.root = str(root)
     names = _names(files, root)
-    todo, skipped = [], []
+    todo, skipped, done = [], [], []
     why = {"changed": "its file changed since it was graded",
            "source changed": "the chapter's solution notebook or checks changed since it was graded",
            "retry": "the grader itself failed on it last time",
            "no feedback": f"it has no {args.feedback} feedback file in {Path(args.out) / 'feedback'}"}
     for f in files:
-        digest = file_hash(f)
+        digest = file_hash(_read(f)[0])
         chapter = grades.rows.get(names[f], {}).get("chapter", "")
         state = grades.status(names[f], digest, source_hash(solutions, chapter) if chapter else None)
         if state == "graded" and not feedback_path(args.out, names[f], args.feedback).exists():
@@ -192,44 +242,57 @@ def main(argv=None):
             continue
         if state in why and not args.force:
             print(f"{names[f]}: grading it again ({why[state]})", file=sys.stderr)
-        todo.append((f, digest))
+        todo.append((names[f], f))
 
-    done = []
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="nnlib-grade-") as tmp:
-        workers = _Workers(tmp, args, solutions.resolve())
-        bar = None
-        if todo and not args.no_progress:
-            from tqdm import tqdm
-            bar = tqdm(total=len(todo), unit="notebook", file=sys.stderr, dynamic_ncols=True,
-                       disable=None)   # None: only on a terminal
-        pool = ThreadPoolExecutor(max_workers=args.jobs)
-        try:
-            futures = {pool.submit(workers.run, i, f): (f, digest) for i, (f, digest) in enumerate(todo)}
-            for fut in as_completed(futures):
-                f, digest = futures[fut]
-                result = fut.result()
-                if result is None:
-                    continue
-                grades.add(names[f], result, digest, source_hash(solutions, result.get("chapter")))
-                write_feedback(args.out, names[f], result, args.feedback)
-                done.append((names[f], result))
-                if bar is not None:
-                    bar.set_postfix_str(names[f][-30:], refresh=False)
-                    bar.update(1)
-        except KeyboardInterrupt:
-            workers.stop()
-            pool.shutdown(wait=True, cancel_futures=True)
+    workers = _Workers(args, solutions.resolve())
+    bar = None
+    if todo and not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), unit="notebook", file=sys.stderr, dynamic_ncols=True,
+                   disable=None)   # None: only on a terminal
+
+    def grade_one(name, path):
+        """(result, hash of the bytes graded): the file is read once, here, and those bytes graded."""
+        raw, problem = _read(path)
+        if problem:
+            return {"chapter": "", "questions": [], "total": 0, "max": "", "notes": [], "error": problem,
+                    "sandbox": "OFF (--no-sandbox)" if args.no_sandbox else "bubblewrap"}, file_hash(raw)
+        return workers.run(name, raw), file_hash(raw)
+
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = {pool.submit(grade_one, name, path): name for name, path in todo}
+        for fut in as_completed(futures):
+            name = futures[fut]
+            result, digest = fut.result()
+            if result is None:
+                continue
+            try:
+                grades.add(name, result, digest, source_hash(solutions, result.get("chapter")))
+                write_feedback(args.out, name, result, args.feedback)
+            except OSError as exc:      # the output folder itself: nothing more can be recorded
+                print(f"error: cannot write to {args.out}: {exc}", file=sys.stderr)
+                workers.stop()
+                pool.shutdown(wait=True, cancel_futures=True)
+                return 1
+            done.append((name, result))
             if bar is not None:
-                bar.close()
-            print(f"\nstopped: {len(done)} graded so far are in {grades.csv}", file=sys.stderr)
-            return 130
-        pool.shutdown(wait=True)
+                bar.set_postfix_str(name[-30:], refresh=False)
+                bar.update(1)
+    except KeyboardInterrupt:
+        workers.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
+        print(f"\nstopped: {len(done)} graded so far are in {grades.csv}", file=sys.stderr)
+        return 130
+    pool.shutdown(wait=True)
+    if bar is not None:
+        bar.close()
 
     if done:
-        print(summary_table(sorted(done)))
+        print(summary_table(sorted(done, key=lambda d: d[0])))
     errors = sum(1 for _, r in done if r.get("error"))
     line = f"graded {len(done)} in {time.monotonic() - start:.0f} s"
     if errors:

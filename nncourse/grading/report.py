@@ -17,7 +17,8 @@ import re
 from pathlib import Path
 
 FIRST = ["submission", "chapter"]
-LAST = ["total", "max", "error"]
+LAST = ["total", "max", "error", "sandbox"]
+MAX_RETRIES = 2          # a submission the grader itself failed on is graded again at most this many times
 STATE = ".grading-state.json"
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "not done": "not done", "timed out": "timed out",
                 "kernel died": "kernel died", "manual": "graded by hand", "not graded": "not graded"}
@@ -27,18 +28,30 @@ def atomic_write(path, text):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
+    with open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def file_hash(path):
+def file_hash(data):
+    """The SHA-256 of bytes (the ones graded), or of the file at a path ("" if unreadable)."""
+    if isinstance(data, (bytes, bytearray)):
+        return hashlib.sha256(data).hexdigest()
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return hashlib.sha256(Path(data).read_bytes()).hexdigest()
     except OSError:
         return ""
+
+
+def display_name(text):
+    """A file name as text that can always be written: bytes that are not UTF-8 become \\xNN."""
+    try:
+        data = text.encode("utf-8", "surrogateescape")      # what os.listdir made of undecodable bytes
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "backslashreplace")
+    return data.decode("utf-8", "backslashreplace")
 
 
 # --- grades.csv ------------------------------------------------------------------------
@@ -48,7 +61,7 @@ def read_grades(path):
     path = Path(path)
     if not path.exists():
         return [], {}
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", errors="backslashreplace", newline="") as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
         rows = {row["submission"]: row for row in reader if row.get("submission")}
@@ -68,7 +81,8 @@ def grades_text(questions, rows):
 
 def row_for(name, result):
     row = {"submission": name, "chapter": result.get("chapter", ""), "total": result.get("total", 0),
-           "max": result.get("max", ""), "error": _one_line(result.get("error", ""))}
+           "max": result.get("max", ""), "error": _one_line(result.get("error", "")),
+           "sandbox": result.get("sandbox", "")}
     for q in result.get("questions", []):
         row[q["id"]] = q["points"]
     return row
@@ -106,7 +120,7 @@ class Grades:
         if name not in self.rows:
             return "new"
         recorded = self.state.get(name, {})
-        if recorded.get("retry"):
+        if recorded.get("retry") and recorded.get("attempts", 1) <= MAX_RETRIES:
             return "retry"
         if recorded.get("sha256") not in (None, digest):
             return "changed"
@@ -119,11 +133,14 @@ class Grades:
             if q["id"] not in self.questions:
                 self.questions.append(q["id"])
         self.rows[name] = row_for(name, result)
+        before = self.state.get(name, {})
         self.state[name] = {"sha256": digest}
         if source:
             self.state[name]["source"] = source
-        if result.get("retry"):
+        if result.get("retry"):                 # graded again next time, but not forever
             self.state[name]["retry"] = True
+            same = before.get("retry") and before.get("sha256") == digest
+            self.state[name]["attempts"] = before.get("attempts", 1) + 1 if same else 1
         atomic_write(self.csv, grades_text(self.questions, self.rows))
         state = {"root": self.root, "files": self.state}
         atomic_write(self.out / STATE, json.dumps(state, indent=1, sort_keys=True) + "\n")
@@ -141,12 +158,19 @@ def source_hash(solutions_dir, chapter):
 # --- feedback ----------------------------------------------------------------------------
 
 def feedback_path(out_dir, name, fmt="md"):
-    """DIR/feedback/<name without .ipynb>.<fmt>, keeping sub-folders of the name."""
+    """DIR/feedback/<name without .ipynb>.<fmt>, keeping sub-folders and letters of any script.
+
+    A part of the name that had to change (a character no file system takes, a name too long)
+    gets a short hash of the whole name, so that two submissions never share a feedback file.
+    """
     stem = name[:-len(".ipynb")] if name.endswith(".ipynb") else name
-    parts = [re.sub(r"[^A-Za-z0-9._-]", "_", p) for p in stem.replace("\\", "/").split("/")
-             if p not in ("", ".", "..")] or ["submission"]
-    parts[-1] += f".{fmt}"
-    return Path(out_dir, "feedback", *parts)
+    parts = [p for p in stem.replace("\\", "/").split("/") if p not in ("", ".", "..")] or ["submission"]
+    safe = [re.sub(r"[^\w.\- ]", "_", p, flags=re.UNICODE).lstrip(".") or "_" for p in parts]
+    safe = [p if len(p.encode("utf-8", "backslashreplace")) <= 120 else p[:40] for p in safe]
+    if safe != parts or "/".join(parts) != stem:
+        safe[-1] += "-" + hashlib.sha256(name.encode("utf-8", "backslashreplace")).hexdigest()[:8]
+    safe[-1] += f".{fmt}"
+    return Path(out_dir, "feedback", *safe)
 
 
 def _fence(text):
@@ -164,6 +188,8 @@ def feedback_markdown(name, result):
     if result.get("chapter"):
         lines.append(f"Exercise **{result['chapter']}** · **{_score(result.get('total', 0), result.get('max', ''))} points**")
         lines.append("")
+    if result.get("sandbox", "").startswith("OFF"):
+        lines += ["**Isolation was off:** this notebook was graded without a sandbox (--no-sandbox).", ""]
     if result.get("error"):
         lines += ["**Problem:**", "", _fence(str(result["error"])), ""]
     questions = result.get("questions", [])
@@ -192,6 +218,8 @@ def feedback_html(name, result):
     if result.get("chapter"):
         parts.append(f"<p>Exercise <b>{e(result['chapter'])}</b> · "
                      f"<b>{e(_score(result.get('total', 0), result.get('max', '')))} points</b></p>")
+    if result.get("sandbox", "").startswith("OFF"):
+        parts.append("<p><b>Isolation was off:</b> this notebook was graded without a sandbox (--no-sandbox).</p>")
     if result.get("error"):
         parts.append(f"<p><b>Problem:</b></p><pre>{e(str(result['error']))}</pre>")
     questions = result.get("questions", [])
