@@ -43,8 +43,10 @@ lab: install
 test: install-test
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Never overwrites an exercise that differs from what it generated (answers): it stops and names them.
+# `make exercises FORCE=1` replaces them, each moved first to exercises/.replaced/.
 exercises: install
-	$(PY) -m nncourse.release solutions exercises
+	$(PY) -m nncourse.release solutions exercises $(if $(FORCE),--force)
 
 check-exercises: install
 	$(PY) -m nncourse.release solutions exercises --check
