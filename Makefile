@@ -14,31 +14,70 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test git-filter work update exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
-	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make update     get the course's latest version (git pull; your answers in work/ are kept)"
+	@echo "make exercises  regenerate exercises/ from solutions/ (never overwrites edited ones; FORCE=1)"
 	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
 
+# uv, when it is on the PATH, makes the venv and installs several times faster (the same packages).
+UV := $(shell command -v uv 2>/dev/null)
+PIP_INSTALL = $(if $(UV),$(UV) pip install --python $(PY),$(PY) -m pip install --progress-bar on)
+step = @printf '\n==> %s\n' $(1)
+
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(call step,"[1/4] creating the virtual environment $(VENV) (once)")
+	$(if $(UV),$(UV) venv --seed $(VENV),$(PYTHON) -m venv $(VENV))
+	$(if $(UV),,$(PY) -m pip install --quiet --upgrade pip)
 
 $(VENV)/.lab-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[lab]'
+	$(call step,"[2/4] installing the course and JupyterLab into $(VENV) (once; about 1-2 minutes)")
+	$(PIP_INSTALL) -e '.[lab]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[lab,test]'
+	$(call step,"installing the course with its test tools into $(VENV) (once)")
+	$(PIP_INSTALL) -e '.[lab,test]'
 	touch $@ $(VENV)/.lab-installed
 
-install: $(VENV)/.lab-installed
+install: $(VENV)/.lab-installed git-filter
 install-test: $(VENV)/.test-installed
 
-lab: install
-	$(BLAS_ENV) $(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
+# Chapters: JupyterLab's autosave writes outputs into them. nbstripout as a git "clean" filter (the
+# filter named in .gitattributes) makes git see them without outputs: `git status` stays clean and
+# `git pull` updates them. Configured in this clone's .git/config only; not in a linked worktree
+# (its config is shared with the main checkout) and not outside git.
+# --keep-id: graders match cells by id. The language_info keys: what a kernel adds on first run.
+NBSTRIPOUT = $(PY) -m nbstripout --keep-id --extra-keys '$(addprefix metadata.language_info.,codemirror_mode \
+  file_extension mimetype nbconvert_exporter pygments_lexer version)'
+git-filter: $(VENV)/.lab-installed
+	$(call step,"[3/4] git: chapters' outputs are not changes (nbstripout filter)")
+	@if ! git rev-parse --git-dir >/dev/null 2>&1; then echo "   not a git clone: skipped"; \
+	elif [ "$$(git rev-parse --git-dir)" != "$$(git rev-parse --git-common-dir)" ]; then \
+	    echo "   linked worktree: skipped (set filter.nbstripout.clean yourself if you want it)"; \
+	else git config filter.nbstripout.clean "$(NBSTRIPOUT)" && git config filter.nbstripout.smudge cat && \
+	    git config diff.ipynb.textconv "$(NBSTRIPOUT) -t" && echo "   filter.nbstripout set in .git/config"; fi
+
+# Exercises: your answers go in work/ (git-ignored), copied from exercises/ by nncourse.workspace;
+# a course update never overwrites a copy you changed.
+work: install
+	$(call step,"[4/4] your own copies of the exercises: work/ (answer there; git pull never touches them)")
+	@$(PY) -m nncourse.workspace exercises work --quiet
+
+# Get the course's latest version. `git add` first: with a clean filter git still takes a chapter
+# whose size changed (outputs saved) for a local change until it is staged (staging the cleaned
+# chapter stages nothing new); then the pull replaces it. Answers in work/ are never touched.
+update: git-filter
+	$(call step,"updating the course (git pull); your answers in work/ are kept")
+	git add --update -- notebooks
+	git pull --no-rebase --no-edit
+	@$(PY) -m nncourse.workspace exercises work --quiet
+
+lab: install work
+	$(BLAS_ENV) $(PY) -m nncourse.lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
 
 test: install-test
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
