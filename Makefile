@@ -14,7 +14,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test git-filter work update exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test git-filter work update colab colab-env exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -79,8 +79,23 @@ update: git-filter
 lab: install work
 	$(BLAS_ENV) $(PY) -m nncourse.lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
 
-test: install-test
+test: install-test colab-env
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# "Open in Colab" link + Colab-only install cell in every chapter and solution (then make exercises).
+colab: install
+	$(PY) -m nncourse.colab
+
+# A venv with Google Colab's package versions (tests/colab/requirements.txt), kept between runs:
+# tests/test_colab.py runs every chapter, the playground and every solution in it.
+COLAB_VENV ?= .venv-colab
+colab-env: $(COLAB_VENV)/.installed
+$(COLAB_VENV)/.installed: tests/colab/requirements.txt pyproject.toml
+	$(call step,"a venv with Google Colab's versions in $(COLAB_VENV) (once; tests/test_colab.py)")
+	$(if $(UV),$(UV) venv --seed $(COLAB_VENV),$(PYTHON) -m venv $(COLAB_VENV))
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/colab/requirements.txt
+	$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
 
 # Never overwrites an exercise that differs from what it generated (answers): it stops and names them.
 # `make exercises FORCE=1` replaces them, each moved first to exercises/.replaced/.
