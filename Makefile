@@ -14,7 +14,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test git-filter work update colab colab-env exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test git-filter work update colab colab-env hub-proxy exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -79,7 +79,7 @@ update: git-filter
 lab: install work
 	$(BLAS_ENV) $(PY) -m nncourse.lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
 
-test: install-test colab-env
+test: install-test colab-env hub-proxy
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # "Open in Colab" link + Colab-only install cell in every chapter and solution (then make exercises).
@@ -116,6 +116,14 @@ grade: install
 bench: install-test
 	$(BIN)/pip install --quiet scikit-learn torch==2.13.0
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# JupyterHub's proxy (configurable-http-proxy, from npm) for deploy/ and tests/test_hub.py.
+hub-proxy: deploy/node_modules/.bin/configurable-http-proxy
+deploy/node_modules/.bin/configurable-http-proxy: deploy/package.json
+	$(call step,"JupyterHub's proxy: npm install in deploy/ (configurable-http-proxy)")
+	@command -v npm >/dev/null || { echo "npm is missing: .ci/run installs it (apt-get install npm)"; exit 1; }
+	cd deploy && npm install --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info
