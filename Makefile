@@ -25,7 +25,9 @@ help:
 
 # uv, when it is on the PATH, makes the venv and installs several times faster (the same packages).
 UV := $(shell command -v uv 2>/dev/null)
-PIP_INSTALL = $(if $(UV),$(UV) pip install --python $(PY),$(PY) -m pip install --progress-bar on)
+# PYTHONWARNINGS: setuptools' "Editable installation" warning box is about folders named like the
+# package in the working directory: here they are the package itself.
+PIP_INSTALL = $(if $(UV),$(UV) pip install --python $(PY),PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --progress-bar on)
 step = @printf '\n==> %s\n' $(1)
 
 $(PY):
