@@ -20,6 +20,7 @@ help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
 	@echo "make update     get the course's latest version (git pull; your answers in work/ are kept)"
+	@echo "make colab      add/refresh the Open-in-Colab link and install cell (then make exercises)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (never overwrites edited ones; FORCE=1)"
 	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
 
