@@ -140,3 +140,38 @@ def test_the_control_a_plain_pull_is_refused(course, filtered):
     _course_update(upstream)
     pull = git(student, "pull", "--no-rebase", "--no-edit", check=False)
     assert pull.returncode != 0 and "would be overwritten" in pull.stderr
+
+
+def test_workspace_copies_updates_untouched_and_never_overwrites_or_deletes(tmp_path):
+    from nncourse.workspace import sync
+
+    src, dst = tmp_path / "exercises", tmp_path / "work"
+    src.mkdir()
+    (src / "a.ipynb").write_text("a1")
+    (src / "b.ipynb").write_text("b1")
+    assert [r[0] for r in sync(src, dst)] == ["copied", "copied"]
+    assert sync(src, dst) == []                                   # nothing new: nothing said
+    (dst / "a.ipynb").write_text("my answer")                     # the student answers a
+    (src / "a.ipynb").write_text("a2")                            # the course updates both
+    (src / "b.ipynb").write_text("b2")
+    report = {name: action for action, name, _ in sync(src, dst)}
+    assert report == {"a.ipynb": "kept", "b.ipynb": "updated"}
+    assert (dst / "a.ipynb").read_text() == "my answer" and (dst / "b.ipynb").read_text() == "b2"
+    (src / "b.ipynb").unlink()                                    # the course drops b: the copy stays
+    (src / "a.ipynb").write_text("a3")
+    sync(src, dst)
+    assert (dst / "b.ipynb").read_text() == "b2" and (dst / "a.ipynb").read_text() == "my answer"
+
+
+def test_workspace_never_writes_through_a_link(tmp_path):
+    from nncourse.workspace import sync
+
+    src, dst = tmp_path / "exercises", tmp_path / "work"
+    src.mkdir()
+    dst.mkdir()
+    (src / "a.ipynb").write_text("course")
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("not yours to overwrite")
+    (dst / "a.ipynb").symlink_to(target)
+    assert sync(src, dst)[0][0] == "kept"
+    assert target.read_text() == "not yours to overwrite"
