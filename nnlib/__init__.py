@@ -18,7 +18,7 @@ nnlib.activations  the activation layers, and sigmoid, relu, softmax, log_softma
 nnlib.losses       MSE, BinaryCrossEntropy (on logits), CrossEntropy (softmax + CE on logits;
                    integer labels or one-hot). value = loss.forward(pred, target);
                    loss.backward() -> d value / d pred. Values are batch means.
-nnlib.optim        SGD(lr), Momentum(lr, beta), Adam(lr, beta1, beta2, eps);
+nnlib.optim        SGD(lr), Momentum(lr, beta), AdaGrad(lr), RMSProp(lr, beta), Adam(lr, beta1, beta2, eps);
                    optimizer.step(params, grads) updates in place.
 nnlib.Sequential   forward, backward, parameters(), gradients(), fit(...) -> History,
                    predict, evaluate, summary.
@@ -41,7 +41,7 @@ from . import activations, data, diagnostics, gradcheck, layers, losses, metrics
 from .layers import BatchNorm, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import History, Sequential, TrainingDivergedWarning
-from .optim import SGD, Adam, Momentum
+from .optim import SGD, AdaGrad, Adam, Momentum, RMSProp
 
 __version__ = "0.1.0"
 
@@ -49,7 +49,7 @@ __all__ = [
     "activations", "data", "diagnostics", "gradcheck", "layers", "losses", "metrics", "optim",
     "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "BatchNorm", "Dropout",
     "MSE", "BinaryCrossEntropy", "CrossEntropy",
-    "SGD", "Momentum", "Adam",
+    "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam",
     "Sequential", "History", "TrainingDivergedWarning",
 ]
 
