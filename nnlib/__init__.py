@@ -24,13 +24,14 @@ nnlib.Sequential   forward, backward, parameters(), gradients(), fit(...) -> His
                    predict, evaluate, summary.
 nnlib.gradcheck    numerical_gradient, relative_error, check_layer, check_loss, check_model.
 nnlib.data         linear, plane, xor, circles, blobs, moons, spirals, bars, multilabel,
-                   codebook (seeded, with noise); train_test_split, k_fold, one_hot,
+                   codebook (seeded, with noise); train_test_split, k_fold (stratified with labels=), one_hot,
                    standardize, Standardizer.
 nnlib.metrics      accuracy, r2_score, best_linear_accuracy.
-nnlib.conv         Conv2D (batch, channels, H, W), Flatten, GlobalAvgPool2D.
+nnlib.conv         Conv2D (batch, channels, H, W), MaxPool2D, Flatten, GlobalAvgPool2D.
 nnlib.sampling     SampledSoftmax: candidate sampling for very many classes.
 nnlib.saving       save(model, path), load(path): one .npz file, exact, never overwritten silently.
-nnlib.validation   cross_validate(build, X, y, k=...): k-fold scores with their mean and spread.
+nnlib.validation   cross_validate(build, X, y, k=..., preprocess=..., stratify=...): k-fold scores
+                   with their mean and spread, preprocessing fitted inside each fold.
 nnlib.plot         matplotlib figures used by the chapters (imported on use).
 nnlib.widgets      ipywidgets helpers used by the chapters (imported on use).
 

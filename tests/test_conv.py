@@ -89,3 +89,12 @@ def test_maxpool_takes_each_blocks_max_and_routes_the_gradient_to_it():
         pool.forward(np.zeros((1, 1, 1, 4)))
     with pytest.raises(ValueError, match="MaxPool2D: size"):
         MaxPool2D(0)
+
+
+def test_a_convnet_with_max_pooling_saves_and_loads(tmp_path):
+    from nnlib.conv import MaxPool2D
+    X, _ = data.bars(20, noise=0.2, seed=0)
+    model = Sequential([Conv2D(1, 3, 3, rng=0), ReLU(), MaxPool2D(3), Flatten(), Dense(3 * 2 * 2, 2, rng=1)])
+    loaded = saving.load(saving.save(model, tmp_path / "pool.npz"))
+    assert repr(loaded.layers[2]) == "MaxPool2D(3)"
+    assert np.array_equal(loaded.predict(X), model.predict(X))
