@@ -18,19 +18,20 @@ nnlib.activations  the activation layers, and sigmoid, relu, softmax, log_softma
 nnlib.losses       MSE, BinaryCrossEntropy (on logits), CrossEntropy (softmax + CE on logits;
                    integer labels or one-hot). value = loss.forward(pred, target);
                    loss.backward() -> d value / d pred. Values are batch means.
-nnlib.optim        SGD(lr), Momentum(lr, beta), Adam(lr, beta1, beta2, eps);
+nnlib.optim        SGD(lr), Momentum(lr, beta), AdaGrad(lr), RMSProp(lr, beta), Adam(lr, beta1, beta2, eps);
                    optimizer.step(params, grads) updates in place.
 nnlib.Sequential   forward, backward, parameters(), gradients(), fit(...) -> History,
                    predict, evaluate, summary.
 nnlib.gradcheck    numerical_gradient, relative_error, check_layer, check_loss, check_model.
 nnlib.data         linear, plane, xor, circles, blobs, moons, spirals, bars, multilabel,
-                   codebook (seeded, with noise); train_test_split, k_fold, one_hot,
+                   codebook (seeded, with noise); train_test_split, k_fold (stratified with labels=), one_hot,
                    standardize, Standardizer.
 nnlib.metrics      accuracy, r2_score, best_linear_accuracy.
-nnlib.conv         Conv2D (batch, channels, H, W), Flatten, GlobalAvgPool2D.
+nnlib.conv         Conv2D (batch, channels, H, W), MaxPool2D, Flatten, GlobalAvgPool2D.
 nnlib.sampling     SampledSoftmax: candidate sampling for very many classes.
 nnlib.saving       save(model, path), load(path): one .npz file, exact, never overwritten silently.
-nnlib.validation   cross_validate(build, X, y, k=...): k-fold scores with their mean and spread.
+nnlib.validation   cross_validate(build, X, y, k=..., preprocess=..., stratify=...): k-fold scores
+                   with their mean and spread, preprocessing fitted inside each fold.
 nnlib.plot         matplotlib figures used by the chapters (imported on use).
 nnlib.widgets      ipywidgets helpers used by the chapters (imported on use).
 
@@ -41,7 +42,7 @@ from . import activations, data, diagnostics, gradcheck, layers, losses, metrics
 from .layers import BatchNorm, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import History, Sequential, TrainingDivergedWarning
-from .optim import SGD, Adam, Momentum
+from .optim import SGD, AdaGrad, Adam, Momentum, RMSProp
 
 __version__ = "0.1.0"
 
@@ -49,7 +50,7 @@ __all__ = [
     "activations", "data", "diagnostics", "gradcheck", "layers", "losses", "metrics", "optim",
     "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "BatchNorm", "Dropout",
     "MSE", "BinaryCrossEntropy", "CrossEntropy",
-    "SGD", "Momentum", "Adam",
+    "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam",
     "Sequential", "History", "TrainingDivergedWarning",
 ]
 

@@ -25,7 +25,7 @@ from ._layer import Layer
 from ._validate import check_dtype, check_positive_int
 from .layers import init_weights
 
-__all__ = ["Conv2D", "Flatten", "GlobalAvgPool2D", "conv_output_size"]
+__all__ = ["Conv2D", "MaxPool2D", "Flatten", "GlobalAvgPool2D", "conv_output_size"]
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0):
@@ -115,6 +115,52 @@ class Conv2D(Layer):
     def __repr__(self):
         extra = (f", stride={self.stride}" if self.stride != 1 else "") + (f", padding={self.padding}" if self.padding else "")
         return f"Conv2D({self.in_channels} -> {self.out_channels}, {self.kernel_size}x{self.kernel_size}{extra})"
+
+
+class MaxPool2D(Layer):
+    """Max pooling: (batch, channels, H, W) -> (batch, channels, H // size, W // size).
+
+    Each size x size block (no overlap) is replaced by its largest value. Rows and
+    columns that do not fill a whole block (H or W not a multiple of size) are
+    dropped, as in PyTorch's default. The backward pass sends each block's gradient
+    to the position that held its maximum (the first one, on a tie) and 0 to the rest.
+    """
+
+    def __init__(self, size=2):
+        super().__init__()
+        self.size = check_positive_int(size, "MaxPool2D: size")
+        self.shape = None
+
+    def forward(self, x, training=False):
+        if getattr(x, "ndim", None) != 4:
+            raise ValueError(f"{self!r} got input of shape {getattr(x, 'shape', type(x).__name__)}: "
+                             "expected (batch, channels, height, width)")
+        k = self.size
+        n, c, h, w = x.shape
+        if h < k or w < k:
+            raise ValueError(f"{self!r}: a {k}x{k} block does not fit an image of {h}x{w}")
+        ho, wo = h // k, w // k
+        blocks = x[:, :, :ho * k, :wo * k].reshape(n, c, ho, k, wo, k).transpose(0, 1, 2, 4, 3, 5)
+        blocks = blocks.reshape(n, c, ho, wo, k * k)                       # (n, C, H', W', k*k)
+        self.shape = x.shape
+        self.argmax = blocks.argmax(axis=-1)                               # where each block's max sits
+        return np.take_along_axis(blocks, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_out):
+        if self.shape is None:
+            raise RuntimeError(f"{self!r}: call forward before backward")
+        n, c, h, w = self.shape
+        k, (ho, wo) = self.size, self.argmax.shape[2:]
+        if grad_out.shape != (n, c, ho, wo):
+            raise ValueError(f"{self!r}.backward got grad_out of shape {grad_out.shape}: expected {(n, c, ho, wo)}")
+        dblocks = np.zeros((n, c, ho, wo, k * k), dtype=grad_out.dtype)
+        np.put_along_axis(dblocks, self.argmax[..., None], grad_out[..., None], axis=-1)   # all to the max
+        dx = np.zeros(self.shape, dtype=grad_out.dtype)
+        dx[:, :, :ho * k, :wo * k] = dblocks.reshape(n, c, ho, wo, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * k, wo * k)
+        return dx
+
+    def __repr__(self):
+        return f"MaxPool2D({self.size})"
 
 
 class Flatten(Layer):

@@ -229,18 +229,36 @@ def train_test_split(X, y, *, test_size=0.25, seed=0, stratify=False):
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
 
 
-def k_fold(n, k=5, *, seed=0):
+def k_fold(n, k=5, *, seed=0, labels=None):
     """Split range(n) into k folds: a list of k pairs (train_idx, val_idx).
 
     The indices are shuffled once; each example lands in exactly one validation
     fold, and fold sizes differ by at most one.
+
+    labels: optional class labels, shape (n,): stratified folds. Each class's
+    examples are dealt out over the folds in turn, so every fold holds each
+    class's share (its count differs by at most one between folds), as
+    train_test_split(stratify=True) does for one split.
     """
     n = check_positive_int(n, "k_fold: n")
     k = check_positive_int(k, "k_fold: k", minimum=2)
     if k > n:
         raise ValueError(f"k_fold: k={k} folds need at least {k} examples, got n={n}")
-    order = as_generator(seed, "k_fold: seed").permutation(n)
-    folds = np.array_split(order, k)
+    rng = as_generator(seed, "k_fold: seed")
+    if labels is None:
+        folds = np.array_split(rng.permutation(n), k)
+    else:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"k_fold: labels must have shape ({n},), one per example, got {labels.shape}")
+        order = rng.permutation(n)
+        by_class = order[np.argsort(labels[order], kind="stable")]    # shuffled within each class
+        folds, start = [[] for _ in range(k)], 0
+        for members in np.split(by_class, np.flatnonzero(np.diff(labels[by_class])) + 1):
+            for j, i in enumerate(members):                          # deal this class out, continuing the turn
+                folds[(start + j) % k].append(i)
+            start += len(members)
+        folds = [rng.permutation(np.array(f, dtype=int)) for f in folds]
     return [(np.concatenate(folds[:i] + folds[i + 1:]), folds[i]) for i in range(k)]
 
 

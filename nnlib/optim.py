@@ -26,7 +26,7 @@ import numpy as np
 
 from ._validate import check_number
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "get_optimizer"]
+__all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam", "get_optimizer"]
 
 
 class Optimizer:
@@ -172,18 +172,75 @@ class Momentum(Optimizer):
         return f"Momentum(lr={self.lr}, beta={self.beta})"
 
 
+class AdaGrad(Optimizer):
+    """AdaGrad: each parameter's step divided by the root of its summed squared gradients.
+
+    s <- s + g^2;   p <- p - lr * g / (sqrt(s) + eps)
+
+    A steep coordinate (large gradients) gets a small step, a flat one a large
+    step: a learning rate per parameter. s only grows, so the steps shrink
+    forever (like lr / sqrt(t) for a steady gradient).
+    """
+
+    state = ("s",)
+
+    def __init__(self, lr=0.01, eps=1e-10):
+        super().__init__(lr)
+        self.eps = check_number(eps, "AdaGrad: eps", low=0.0)
+
+    def _update(self, p, g, s, tmp):
+        s += np.square(g, out=tmp)                            # s <- s + g^2
+        denom = np.sqrt(s, out=tmp)
+        denom += self.eps
+        p -= np.multiply(np.divide(g, denom, out=tmp), self.lr, out=tmp)   # p <- p - lr g / (sqrt(s) + eps)
+
+    def __repr__(self):
+        return f"AdaGrad(lr={self.lr}, eps={self.eps})"
+
+
+class RMSProp(Optimizer):
+    """RMSProp: AdaGrad with a running average of g^2 instead of a sum, so steps do not die out.
+
+    s <- beta s + (1 - beta) g^2;   p <- p - lr * g / (sqrt(s) + eps)
+    """
+
+    state = ("s",)
+
+    def __init__(self, lr=0.01, beta=0.99, eps=1e-8):
+        super().__init__(lr)
+        self.beta = check_number(beta, "RMSProp: beta", low=0.0, high=1.0, high_open=True)
+        self.eps = check_number(eps, "RMSProp: eps", low=0.0)
+
+    def _update(self, p, g, s, tmp):
+        s *= self.beta
+        s += np.multiply(np.square(g, out=tmp), 1 - self.beta, out=tmp)   # s <- beta s + (1 - beta) g^2
+        denom = np.sqrt(s, out=tmp)
+        denom += self.eps
+        p -= np.multiply(np.divide(g, denom, out=tmp), self.lr, out=tmp)   # p <- p - lr g / (sqrt(s) + eps)
+
+    def __repr__(self):
+        return f"RMSProp(lr={self.lr}, beta={self.beta}, eps={self.eps})"
+
+
 class Adam(Optimizer):
     """Adam: a step size per parameter from running averages of g and g^2.
 
     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
     m_hat = m / (1 - b1^t);   v_hat = v / (1 - b2^t)
     p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    bias_correction=False drops the hats (m_hat = m, v_hat = v): the first steps
+    are then (1 - b1) / sqrt(1 - b2) times too large (3.16x for the defaults),
+    which chapter 8 shows.
     """
 
     state = ("m", "v")
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, *, bias_correction=True):
         super().__init__(lr)
+        if not isinstance(bias_correction, bool):
+            raise TypeError(f"Adam: bias_correction must be True or False, got {bias_correction!r}")
+        self.bias_correction = bias_correction
         self.beta1 = check_number(beta1, "Adam: beta1", low=0.0, high=1.0, high_open=True)
         self.beta2 = check_number(beta2, "Adam: beta2", low=0.0, high=1.0, high_open=True)
         self.eps = check_number(eps, "Adam: eps", low=0.0)
@@ -196,16 +253,17 @@ class Adam(Optimizer):
         v += np.multiply(np.square(g, out=tmp), 1 - b2, out=tmp)   # v <- b2 v + (1 - b2) g^2
         # lr * m_hat / (sqrt(v_hat) + eps), the bias corrections moved into two numbers:
         # = lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps * sqrt(1 - b2^t))
-        c1, c2 = 1 - b1 ** self.t, math.sqrt(1 - b2 ** self.t)
+        c1, c2 = (1 - b1 ** self.t, math.sqrt(1 - b2 ** self.t)) if self.bias_correction else (1.0, 1.0)
         denom = np.sqrt(v, out=tmp)
         denom += self.eps * c2
         p -= np.multiply(np.divide(m, denom, out=tmp), self.lr * c2 / c1, out=tmp)
 
     def __repr__(self):
-        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+        extra = "" if self.bias_correction else ", bias_correction=False"
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps}{extra})"
 
 
-_OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+_OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam}
 
 
 def get_optimizer(optimizer):

@@ -388,7 +388,7 @@ def layer_gradient_norms(norms, ax=None, *, title="Gradient norm per layer", yla
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if any(label is not None for label in series):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return ax
 
 
@@ -409,7 +409,7 @@ def gradient_norm_history(monitor, ax=None, *, title="Gradient norm of each laye
     ax.set_ylabel(r"$\|\partial L / \partial W\|$")
     ax.set_title(title)
     if n:
-        ax.legend(fontsize=8, title="input side ... output side", title_fontsize=7, framealpha=0.6)
+        ax.legend(fontsize=9, title="input side ... output side", title_fontsize=9, framealpha=0.6)
     return ax
 
 
@@ -428,7 +428,7 @@ def dead_units_curve(monitor, ax=None, *, title="Dead ReLU units"):
                 label = f"ReLU layer {i + 1}" if n <= 3 or i in (0, n - 1) else None
                 ax.plot(epochs, 100 * dead[:, i], color=colors[i], lw=0.9, alpha=0.8, label=label)
         ax.plot(epochs, 100 * monitor.dead_fraction, "k-", lw=2, label="all ReLU units")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     elif not getattr(monitor, "relu_names", None):
         ax.text(0.5, 0.5, "no ReLU layers", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylim(-2, 102)
@@ -453,7 +453,7 @@ def layer_histograms(values, ax=None, *, labels=None, bins=60, value_range=None,
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     return ax
 
 
@@ -470,7 +470,7 @@ def saturation_curve(monitor, ax=None, *, title="Saturated activations"):
     for i in range(n):
         ax.plot(epochs, 100 * sat[:, i], color=colors[i], label=names[i] if i in (0, n - 1) else None)
     if n:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     ax.set_ylim(-2, 102)
     ax.set_xlabel("epoch")
     ax.set_ylabel("saturated units (%)")

@@ -33,7 +33,7 @@ VERSION = 1
 
 def _registry():
     """Layer type name -> (class, config attributes, extra state arrays)."""
-    from .conv import Conv2D, Flatten, GlobalAvgPool2D
+    from .conv import Conv2D, Flatten, GlobalAvgPool2D, MaxPool2D
     from .regularization import BatchNorm, Dropout
 
     return {
@@ -51,6 +51,7 @@ def _registry():
                             "bias": "use_bias"}, ()),
         "Flatten": (Flatten, {}, ()),
         "GlobalAvgPool2D": (GlobalAvgPool2D, {}, ()),
+        "MaxPool2D": (MaxPool2D, {"size": "size"}, ()),
     }
 
 

@@ -15,9 +15,15 @@ from .data import k_fold
 __all__ = ["cross_validate"]
 
 
-def cross_validate(build, X, y, *, k=5, seed=0, metric=None, **fit_kwargs):
+def cross_validate(build, X, y, *, k=5, seed=0, metric=None, preprocess=None, stratify=False, **fit_kwargs):
     """Train build() on k train folds and score it on the matching validation folds.
 
+    preprocess: anything fitted on data (scaling, feature selection) must be
+    fitted inside each fold, on that fold's training part only. Pass a function
+    ``preprocess(X_train, y_train) -> transform``; it is called once per fold
+    and the transform it returns is applied to both parts, e.g.
+    ``preprocess=lambda X, y: data.Standardizer().fit(X).transform``.
+    stratify=True: every fold keeps each class's share (y must be labels).
     build: a function returning a new, untrained model (called once per fold).
     fit_kwargs: passed to model.fit (loss=..., optimizer=... must be a fresh
     optimizer per fold, so pass a function ``optimizer=lambda: Adam(0.01)``).
@@ -34,12 +40,24 @@ def cross_validate(build, X, y, *, k=5, seed=0, metric=None, **fit_kwargs):
     if make_optimizer is None or not callable(make_optimizer) or hasattr(make_optimizer, "step"):
         raise TypeError("cross_validate: pass optimizer=a function returning a new optimizer, "
                         "e.g. optimizer=lambda: Adam(0.01), so the folds do not share optimizer state")
-    folds = k_fold(len(X), k, seed=seed)
+    if preprocess is not None and not callable(preprocess):
+        raise TypeError("cross_validate: preprocess must be a function (X_train, y_train) -> transform, "
+                        "e.g. preprocess=lambda X, y: data.Standardizer().fit(X).transform")
+    if stratify and (y.ndim != 1 or y.dtype.kind not in "iub"):
+        raise ValueError(f"cross_validate: stratify=True needs class labels (integers, shape (n,)), "
+                         f"got dtype {y.dtype} and shape {y.shape}")
+    folds = k_fold(len(X), k, seed=seed, labels=y if stratify else None)
     scores = []
     for train_idx, val_idx in folds:
+        X_tr, X_va = X[train_idx], X[val_idx]
+        if preprocess is not None:
+            transform = preprocess(X_tr, y[train_idx])           # fitted on this fold's training part only
+            if not callable(transform):
+                raise TypeError(f"cross_validate: preprocess must return a function X -> X', got {type(transform).__name__}")
+            X_tr, X_va = transform(X_tr), transform(X_va)
         model = build()
-        model.fit(X[train_idx], y[train_idx], optimizer=make_optimizer(), **{"verbose": False, **fit_kwargs})
-        result = model.evaluate(X[val_idx], y[val_idx])
+        model.fit(X_tr, y[train_idx], optimizer=make_optimizer(), **{"verbose": False, **fit_kwargs})
+        result = model.evaluate(X_va, y[val_idx])
         key = metric or next(key for key in result if key != "loss")
         if key not in result:
             raise ValueError(f"cross_validate: metric {key!r} is not one of {sorted(result)}")

@@ -74,8 +74,8 @@ def test_labels_of_the_wrong_kind():
 @pytest.mark.parametrize("call, match", [
     (lambda: model().fit(np.zeros((4, 3)), np.zeros(4, int), loss="hinge", optimizer=SGD()),
      r"loss must be .* one of .*'cross_entropy'.*got 'hinge'"),
-    (lambda: model().fit(np.zeros((4, 3)), np.zeros(4, int), loss="mse", optimizer="rmsprop"),
-     r"optimizer must be .* one of \['adam', 'momentum', 'sgd'\], got 'rmsprop'"),
+    (lambda: model().fit(np.zeros((4, 3)), np.zeros(4, int), loss="mse", optimizer="lbfgs"),
+     r"optimizer must be .* one of \['adagrad', 'adam', 'momentum', 'rmsprop', 'sgd'\], got 'lbfgs'"),
     (lambda: Dense(3, 4, init="glorious"), r"init must be one of \['xavier'.*got 'glorious'"),
     (lambda: Dense(3, 4, dtype=np.int32), "dtype must be float32 or float64"),
     (lambda: Dense(0, 4), "in_features must be an integer >= 1, got 0"),

@@ -259,3 +259,47 @@ def test_C21_batchnorm_uses_running_statistics_at_inference():
     assert np.allclose(layer_outputs(model, X)[1], expected)
     assert np.allclose(model.predict(X[:1]), model.predict(X)[:1])
     assert not np.allclose(model.forward(X[:1], training=True), model.predict(X[:1]))
+
+
+def test_C30_dropouts_robust_effect_is_a_smaller_gap_not_a_test_peak():
+    (Xt, yt) = data.moons(1000, noise=0.35, seed=2)
+    rates, seeds = [0.0, 0.2, 0.5, 0.8], range(6)
+    gap, test = np.zeros((4, 6)), np.zeros((4, 6))
+    for i, rate in enumerate(rates):
+        for s in seeds:
+            X, y = data.moons(60, noise=0.35, seed=100 + s)          # another sample, weights and masks per seed
+            net = Sequential([Dense(2, 32, init="he", rng=10 * s), ReLU(), Dropout(rate, rng=10 * s + 100),
+                              Dense(32, 32, init="he", rng=10 * s + 1), ReLU(), Dropout(rate, rng=10 * s + 200),
+                              Dense(32, 1, rng=10 * s + 2)])
+            net.fit(X, y, loss=BCE, optimizer=Adam(0.01), epochs=200, batch_size=None, verbose=False)
+            tr, te = net.evaluate(X, y)["accuracy"], net.evaluate(Xt, yt)["accuracy"]
+            gap[i, s], test[i, s] = tr - te, te
+    mean_gap = gap.mean(1)
+    assert np.all(np.diff(mean_gap) < 0), mean_gap                  # falls with the rate, step by step
+    assert mean_gap[0] - mean_gap[-1] >= 0.05
+    # the test accuracy is reported with its spread, not asserted to peak: the rates differ by less
+    # than the seeds do, and the best rate is not the same on every seed
+    assert np.ptp(test.mean(1)) < test.std(1, ddof=1).max() * 2
+    assert len(set(test.argmax(0))) > 1
+
+
+def test_C21_batchnorm_backward_couples_the_examples_of_a_batch():
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((8, 3)) * 4 + 2, rng.standard_normal((8, 3))
+    layer = BatchNorm(3)
+    layer.gamma[...] = [0.5, 1.0, 2.0]
+    layer.forward(x, training=True)
+    dx = layer.backward(g)
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + layer.eps)
+    by_hand = layer.gamma / np.sqrt(x.var(0) + layer.eps) * (g - g.mean(0) - x_hat * (g * x_hat).mean(0))
+    assert np.abs(dx - by_hand).max() < 1e-12
+    assert np.abs(dx.sum(0)).max() < 1e-12                       # a shift of the whole batch changes nothing
+    x2 = x.copy()
+    x2[1:] = rng.standard_normal((7, 3)) * 4 + 2
+    layer.forward(x2, training=True)
+    assert np.abs(layer.backward(g)[0] - dx[0]).max() > 1e-3      # same example, other batch-mates
+    pair = BatchNorm(3).forward(rng.standard_normal((2, 3)) * 10, training=True)
+    assert np.allclose(np.abs(pair), 1.0, atol=1e-3)              # a batch of 2 keeps only the order
+    one = BatchNorm(2)
+    one.beta[...] = [0.3, -0.2]
+    assert np.array_equal(one.forward(np.array([[5.0, -7.0]]), training=True), [[0.3, -0.2]])

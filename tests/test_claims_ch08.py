@@ -2,20 +2,25 @@
 import warnings
 
 import numpy as np
+import pytest
 
-from nnlib import SGD, Adam, CrossEntropy, Dense, MSE, ReLU, Sequential, Tanh, data
+from nnlib import SGD, Adam, CrossEntropy, Dense, MSE, Momentum, ReLU, Sequential, Tanh, data
 
 
-def ill_conditioned():
+def ill_conditioned(angle=0):
+    """Curvatures 100x apart along the axes; angle turns the whole problem (data, answer, start)."""
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((200, 2)) * [3.0, 0.3]       # curvatures 100x apart
-    return X, X @ np.array([1.0, 2.0])
+    X = rng.standard_normal((200, 2)) * [3.0, 0.3]
+    a = np.deg2rad(angle)
+    R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    X = X @ R.T
+    return X, X @ (R @ np.array([1.0, 2.0])), R @ np.array([-2.0, -1.0])
 
 
-def steps_to_target(optimizer, target=1e-3, max_steps=3000):
-    X, y = ill_conditioned()
+def steps_to_target(optimizer, target=1e-3, max_steps=3000, angle=0):
+    X, y, start = ill_conditioned(angle)
     model = Sequential([Dense(2, 1, bias=False, init="zeros")])
-    model.layers[0].W[:, 0] = (-2.0, -1.0)
+    model.layers[0].W[:, 0] = start
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hist = model.fit(X, y, loss=MSE(), optimizer=optimizer, epochs=max_steps, batch_size=None,
@@ -36,6 +41,42 @@ def test_C19_adam_steps_are_about_lr_in_every_coordinate():
     p = np.zeros(3)
     Adam(lr=0.01).step([p], [np.array([1e-4, 1.0, 1e4])])
     assert np.allclose(p, -0.01, rtol=1e-3)
+
+
+RATES = [0.003, 0.01, 0.03, 0.1, 0.12, 0.3, 1.0]
+
+
+def test_C26_rotating_the_valley_leaves_sgd_unchanged_and_slows_adam():
+    for make in (SGD, Momentum):
+        aligned = [steps_to_target(make(lr)) for lr in RATES]
+        rotated = [steps_to_target(make(lr), angle=45) for lr in RATES]
+        assert np.isfinite(min(aligned))
+        for a, r in zip(aligned, rotated):         # the same at every rate (a rotation changes no gradient norm)
+            assert a == r or abs(a - r) <= 1, (make.__name__, aligned, rotated)
+    adam_aligned = min(steps_to_target(Adam(lr)) for lr in RATES)
+    adam_rotated = min(steps_to_target(Adam(lr), angle=45) for lr in RATES)
+    assert adam_rotated >= 2 * adam_aligned, (adam_aligned, adam_rotated)
+    # the diagonal rescaling: Adam's first step is lr * sign(g) per coordinate, whatever the direction
+    p = np.zeros(2)
+    Adam(lr=0.1).step([p], [np.array([3.0, -0.01])])
+    assert np.allclose(p, [-0.1, 0.1], rtol=1e-4)
+
+
+def adam_step_sizes(steps, **kwargs):
+    opt, p, sizes = Adam(lr=0.01, **kwargs), np.zeros(1), []
+    for _ in range(steps):
+        before = p.copy()
+        opt.step([p], [np.array([0.5])])          # a steady gradient
+        sizes.append(abs(p - before)[0] / opt.lr)
+    return np.array(sizes)
+
+
+def test_C27_bias_correction_makes_the_first_steps_lr_sized():
+    corrected, raw = adam_step_sizes(10), adam_step_sizes(10, bias_correction=False)
+    assert np.allclose(corrected, 1.0, rtol=1e-6)
+    assert raw[0] == pytest.approx((1 - 0.9) / np.sqrt(1 - 0.999), rel=1e-6)      # 3.16
+    assert raw[0] == pytest.approx(3.16, abs=0.01)
+    assert np.all(raw > 3.0) and raw[9] > 6.0                                     # still off at t = 10
 
 
 def _model():

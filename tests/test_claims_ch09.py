@@ -97,3 +97,42 @@ def test_C17_sigmoids_recover_label_sets_softmax_cannot_say_yes_twice():
     p = softmax(single.predict(Xt[two_or_more]))
     top_two = np.sort(p, axis=1)[:, -2:]
     assert (top_two.sum(1) <= 1 + 1e-12).all() and (top_two[:, 0] < 0.5 + 1e-12).all()   # never two near 1
+
+
+def test_C28_one_vs_one_is_k_choose_2_pairwise_classifiers_not_softmax():
+    from itertools import combinations
+    K = 4
+    X, y = data.spirals(800, k=K, seed=3)
+    Xt, yt = data.spirals(800, k=K, seed=4)
+    judges = {}
+    for a, b in combinations(range(K), 2):
+        mine = (y == a) | (y == b)
+        judge = network(1, seed=10 * a + b)
+        judge.fit(X[mine], (y[mine] == b).astype(float)[:, None], loss=BinaryCrossEntropy(), optimizer=Adam(0.01),
+                  epochs=60, verbose=False)
+        judges[a, b] = judge
+    assert len(judges) == K * (K - 1) // 2 == 6
+    votes = np.zeros((len(Xt), K))
+    for (a, b), judge in judges.items():
+        votes[np.arange(len(Xt)), np.where(judge.predict(Xt)[:, 0] > 0, b, a)] += 1
+    assert (votes.sum(1) == 6).all()                     # every pair votes once per point
+    assert np.mean(votes.argmax(1) == yt) >= 0.95
+    soft = network(K, seed=0)
+    soft.fit(X, y, loss=CrossEntropy(), optimizer=Adam(0.01), epochs=60, verbose=False)
+    p = softmax(soft.predict(Xt))
+    assert p.shape == (len(Xt), K) and np.abs(p.sum(1) - 1).max() < 1e-12
+    assert np.mean(p.argmax(1) == yt) >= 0.95
+
+
+def test_C31_log_sum_exp_cross_entropy_is_finite_where_log_softmax_breaks():
+    from nnlib.activations import log_softmax
+    z, label = np.array([[1e4, 0.0, -1e4]]), np.array([2])
+    with np.errstate(divide="ignore", under="ignore"):
+        naive = -np.log(softmax(z)[0, 2])
+    assert naive == np.inf
+    assert -log_softmax(z)[0, 2] == 2e4
+    assert CrossEntropy().forward(z, label) == 2e4
+    moderate = np.random.default_rng(0).standard_normal((1000, 5)) * 3
+    assert np.abs(np.log(softmax(moderate)) - log_softmax(moderate)).max() < 1e-12
+    labels = np.random.default_rng(1).integers(0, 5, 1000)
+    assert abs(CrossEntropy().forward(moderate, labels) + np.log(softmax(moderate))[np.arange(1000), labels].mean()) < 1e-12

@@ -50,3 +50,25 @@ def test_C24_cross_validation_reports_mean_and_spread_that_track_generalisation(
     model = Sequential([Dense(2, 48, rng=0), ReLU(), Dense(48, 48, rng=1), ReLU(), Dense(48, 3, rng=2)])
     model.fit(X, y, loss=CrossEntropy(), optimizer=Adam(0.01), epochs=40, batch_size=32, verbose=False)
     assert abs(model.evaluate(Xt, yt)["accuracy"] - big["mean"]) < 3 * big["std"] + 0.03
+
+
+def _top_features(X, y, m=20):
+    Xc, yc = (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
+    return np.argsort(-np.abs(Xc.T @ yc))[:m]
+
+
+def test_C29_feature_selection_outside_the_folds_makes_noise_look_predictable():
+    def select(X, y):
+        keep = _top_features(X, y)
+        return lambda Z: Z[:, keep]
+    common = dict(k=5, stratify=True, loss=CrossEntropy(), optimizer=lambda: Adam(0.05), epochs=50, batch_size=None)
+    leaky, honest = [], []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        X, y = rng.standard_normal((100, 2000)), rng.integers(0, 2, 100)     # labels are coin flips
+        build = lambda: Sequential([Dense(20, 2, rng=0)])
+        leaky.append(validation.cross_validate(build, X[:, _top_features(X, y)], y, seed=seed, **common)["mean"])
+        honest.append(validation.cross_validate(build, X, y, seed=seed, preprocess=select, **common)["mean"])
+    assert np.mean(leaky) >= 0.7, leaky
+    assert abs(np.mean(honest) - 0.5) <= 0.1, honest
+    assert min(leaky) > max(honest)

@@ -65,3 +65,36 @@ def test_backward_shape_is_checked():
     layer.forward(np.zeros((2, 1, 5, 5)))
     with pytest.raises(ValueError, match=r"expected \(2, 2, 3, 3\)"):
         layer.backward(np.zeros((2, 2, 4, 4)))
+
+
+def test_C07_maxpool_gradients_match_numerical(rng):
+    from nnlib.conv import MaxPool2D
+    x = rng.standard_normal((2, 3, 6, 7))               # 7 columns: the last one is dropped, gets gradient 0
+    assert check_layer(MaxPool2D(2), x) < 1e-6
+    assert check_layer(MaxPool2D(3), x) < 1e-6
+    model = Sequential([Conv2D(1, 2, 3, rng=0), ReLU(), MaxPool2D(2), Flatten(), Dense(2 * 16, 2, rng=1)])
+    assert check_model(model, CrossEntropy(), rng.standard_normal((4, 1, 10, 10)), np.array([0, 1, 1, 0])) < 1e-6
+
+
+def test_maxpool_takes_each_blocks_max_and_routes_the_gradient_to_it():
+    from nnlib.conv import MaxPool2D
+    x = np.array([[1.0, 5, 2, 0, 9], [3, 4, 8, 1, 9], [0, 0, 1, 1, 9], [7, 0, 1, 2, 9]])[None, None]
+    pool = MaxPool2D(2)
+    assert np.array_equal(pool.forward(x)[0, 0], [[5, 8], [7, 2]])
+    dx = pool.backward(np.ones((1, 1, 2, 2)))[0, 0]
+    assert np.array_equal(dx, [[0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 1, 0]])
+    with pytest.raises(ValueError, match=r"expected \(batch, channels, height, width\)"):
+        pool.forward(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="a 2x2 block does not fit an image of 1x4"):
+        pool.forward(np.zeros((1, 1, 1, 4)))
+    with pytest.raises(ValueError, match="MaxPool2D: size"):
+        MaxPool2D(0)
+
+
+def test_a_convnet_with_max_pooling_saves_and_loads(tmp_path):
+    from nnlib.conv import MaxPool2D
+    X, _ = data.bars(20, noise=0.2, seed=0)
+    model = Sequential([Conv2D(1, 3, 3, rng=0), ReLU(), MaxPool2D(3), Flatten(), Dense(3 * 2 * 2, 2, rng=1)])
+    loaded = saving.load(saving.save(model, tmp_path / "pool.npz"))
+    assert repr(loaded.layers[2]) == "MaxPool2D(3)"
+    assert np.array_equal(loaded.predict(X), model.predict(X))

@@ -76,3 +76,54 @@ def test_mismatched_lists_are_named():
         SGD().step([np.zeros(2)], [np.zeros(3)])
     with pytest.raises(ValueError, match="got 2 parameters but 1 gradients"):
         SGD().step([np.zeros(2), np.zeros(2)], [np.zeros(2)])
+
+
+def test_adagrad_steps_by_hand():
+    # s1 = 0.25 -> p = 1 - 0.1 * 0.5 / 0.5 = 0.9
+    # s2 = 0.25 + 1 = 1.25 -> p = 0.9 + 0.1 * 1 / sqrt(1.25) = 0.9894427
+    from nnlib import AdaGrad
+    got = run(AdaGrad(lr=0.1, eps=0.0), [0.5, -1.0])
+    assert got == pytest.approx([0.9, 0.9894427191], abs=1e-9)
+
+
+def test_rmsprop_steps_by_hand():
+    # s1 = 0.1 * 0.25 = 0.025 -> p = 1 - 0.1 * 0.5 / 0.1581139 = 0.6837722
+    # s2 = 0.9 * 0.025 + 0.1 * 1 = 0.1225 -> p = 0.6837722 + 0.1 * 1 / 0.35 = 0.9694865
+    from nnlib import RMSProp
+    got = run(RMSProp(lr=0.1, beta=0.9, eps=0.0), [0.5, -1.0])
+    assert got == pytest.approx([0.6837722340, 0.9694865197], abs=1e-9)
+
+
+def test_adam_without_bias_correction_by_hand():
+    # step 1: m = 0.05, v = 0.00025 (no hats) -> p = 1 - 0.1 * 0.05 / 0.0158114 = 0.6837722
+    got = run(Adam(lr=0.1, eps=0.0, bias_correction=False), [0.5])
+    assert got[0] == pytest.approx(1 - 0.1 * 0.05 / np.sqrt(0.00025), abs=1e-12)
+    assert "bias_correction=False" in repr(Adam(bias_correction=False))
+    with pytest.raises(TypeError, match="bias_correction must be True or False"):
+        Adam(bias_correction="no")
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam"])
+def test_new_rules_agree_on_a_model_and_on_loose_arrays(name):
+    # a Sequential's parameters are one flat array (one-go update); loose arrays go one by one
+    from nnlib import Dense, Sequential, optim
+    model = Sequential([Dense(3, 4, rng=0), Dense(4, 2, rng=1)])
+    loose = [p.copy() for p in model.parameters()]
+    a, b = optim.get_optimizer(name), optim.get_optimizer(name)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape) for p in loose]
+        for g, mg in zip(grads, model.gradients()):
+            mg[...] = g
+        a.step(model.parameters(), model.gradients())
+        b.step(loose, grads)
+    for p, q in zip(model.parameters(), loose):
+        assert np.allclose(p, q, atol=1e-14)
+
+
+def test_bad_adagrad_and_rmsprop_settings_are_named():
+    from nnlib import AdaGrad, RMSProp
+    with pytest.raises(ValueError, match="RMSProp: beta must be < 1"):
+        RMSProp(beta=1.0)
+    with pytest.raises(ValueError, match="AdaGrad: lr must be > 0"):
+        AdaGrad(lr=0)
