@@ -36,7 +36,8 @@ class Layer:
     # --- the checks the layers share ---------------------------------------------------
     def _check_input(self, x, ndim=None, width=None, want=None):
         """Raise a clear error unless x is a real numpy array of ndim dims (and x.shape[1] == width)."""
-        _check_array(x, f"{self!r}: input")
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiub":
+            _check_array(x, f"{self!r}: input")
         if (ndim is not None and x.ndim != ndim) or (width is not None and x.shape[1] != width):
             hint = " (for one example use x.reshape(1, -1))" if ndim == 2 and x.ndim == 1 else ""
             want = want or (f"(batch, {width})" if width is not None else f"a {ndim}-D array")
@@ -47,7 +48,8 @@ class Layer:
         """Raise a clear error unless forward came first (shape is not None) and grad_out has that shape."""
         if shape is None:
             raise RuntimeError(f"{self!r}: call forward before backward")
-        _check_array(grad_out, f"{self!r}.backward: grad_out")
+        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind not in "fiub":
+            _check_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != tuple(shape):
             raise ValueError(f"{self!r}.backward got grad_out of shape {grad_out.shape}: "
                              f"expected {tuple(shape)} (the shape of its output)")

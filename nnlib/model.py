@@ -13,6 +13,7 @@ loss falls below ``stop_at_loss``.
 from __future__ import annotations
 
 import math
+from operator import is_
 import sys
 import warnings
 
@@ -153,7 +154,8 @@ class Sequential:
         the layers' arrays one by one (the same numbers, a little slower).
         """
         owners = [layer for layer in self.layers if getattr(layer, "params", None)]
-        arrays = [a for layer in owners for a in (*layer.params.values(), *layer.grads.values())]
+        self._owners = owners
+        arrays = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
         self._flat, self._views = None, arrays
         if not arrays or len({a.dtype for a in arrays}) != 1 or arrays[0].dtype.kind != "f" \
                 or not all(map(_only_in_params, owners)):
@@ -168,7 +170,7 @@ class Sequential:
                 layer.grads[name] = grads[start:stop].reshape(p.shape)
                 start = stop
         self._flat = (params, grads)
-        self._views = [a for layer in owners for a in (*layer.params.values(), *layer.grads.values())]
+        self._views = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
 
     def flat_parameters(self):
         """(params, grads): lists of the arrays an optimizer steps over for this model.
@@ -178,9 +180,8 @@ class Sequential:
         layer's arrays were replaced or moved (another Sequential took the layer),
         the flat arrays are made again from the layers' current values.
         """
-        current = [a for layer in self.layers if getattr(layer, "params", None)
-                   for a in (*layer.params.values(), *layer.grads.values())]
-        if len(current) != len(self._views) or any(a is not b for a, b in zip(current, self._views)):
+        current = [a for layer in self._owners for d in (layer.params, layer.grads) for a in d.values()]
+        if len(current) != len(self._views) or not all(map(is_, current, self._views)):
             self._flatten()
         if self._flat is None:
             return self.parameters(), self.gradients()
