@@ -408,7 +408,9 @@ class Sequential:
                 total_metric += accuracy(self.output, yb) * len(idx)
         n = len(X)
         if r2:
-            return {"loss": total_loss / n, "r2": 1.0 - total_metric / float(np.sum((y - y.mean(axis=0)) ** 2))}
+            ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
+            r2_value = 1.0 - total_metric / ss_tot if ss_tot else float(total_metric == 0)   # as metrics.r2_score
+            return {"loss": total_loss / n, "r2": r2_value}
         return {"loss": total_loss / n, self.loss.metric: total_metric / n}
 
     def _should_stop(self, history, epoch, value, stop_at_loss):
