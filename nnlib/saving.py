@@ -153,7 +153,8 @@ def load(path):
 
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError, KeyError,
+            OverflowError, UnicodeDecodeError) as exc:
         size = path.stat().st_size
         raise bad("it is empty" if size == 0 else f"not a numpy .npz archive (a zip file) of {size} bytes, "
                   f"damaged or of another kind ({exc})") from None
