@@ -179,12 +179,20 @@ class Playground:
         return idx[:len(self.settings["hidden"])]
 
     # --- training -------------------------------------------------------------------------
+    def _penalty(self):
+        """The weight penalty of each step: nnlib.regularization's L1(rate) or L2(rate), or None.
+
+        L2 adds rate * W to dL/dW (the gradient of rate/2 * sum W^2), L1 adds rate * sign(W)
+        and sets a weight its own step carries across zero to exactly 0; biases are not penalised.
+        """
+        s = self.settings
+        return get_regularizer(s["regularization"], float(s["reg_rate"]))
+
     def train_epoch(self):
         """One pass over the training points in shuffled mini-batches: ``model.train_step`` on each,
         with the L1 or L2 penalty of ``nnlib.regularization`` (L1 sets a weight its own step carries
         across zero to exactly 0, as the TensorFlow Playground does)."""
-        s, model, bs = self.settings, self.model, int(self.settings["batch_size"])
-        regularizer = get_regularizer(s["regularization"], float(s["reg_rate"]))
+        model, bs, regularizer = self.model, int(self.settings["batch_size"]), self._penalty()
         order = self.rng.permutation(len(self.F_train))
         for batch, start in enumerate(range(0, len(order), bs)):
             idx = order[start:start + bs]
