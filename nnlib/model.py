@@ -112,7 +112,7 @@ class Sequential:
     """
 
     def __init__(self, layers):
-        if not isinstance(layers, (list, tuple)):
+        if hasattr(layers, "forward") or not hasattr(layers, "__iter__"):
             raise TypeError(f"Sequential takes a list of layers, e.g. Sequential([Dense(2, 8), ReLU(), Dense(8, 1)]), "
                             f"got {type(layers).__name__} {layers!r}")
         layers = list(layers)
