@@ -44,7 +44,8 @@ def test_bench_runs_tiny_with_nnlib_alone_when_competitors_are_missing(root, tmp
     rows = re.findall(r"^\| nnlib \| ([0-9.]+) ms \|.*\| ([0-9.]+) % \|", text, flags=re.M)
     assert len(rows) == 6                                 # 3 workloads x 2 thread settings
     assert all(float(t) > 0 and 0 <= float(acc) <= 100 for t, acc in rows)
-    assert re.search(r"median epoch: \*\*[0-9.]+ GFLOP/s\*\*", text)
+    assert re.search(r"performs them at \*\*[0-9.]+ GFLOP/s\*\*", text)    # W3's FLOPs actually performed
+    assert re.search(r"^\| W1 \| hand-written plain numpy \| [0-9.]+ \| <= 1.15 \|", text, flags=re.M)
     assert re.search(r"import nnlib`\n\nMedian over fresh interpreters: \*\*[0-9]+ ms\*\*", text)
     assert "PyTorch |" not in text
 
@@ -57,6 +58,8 @@ def test_bench_compares_with_pytorch_and_sklearn_when_installed(root, tmp_path):
         for other in ("PyTorch", "scikit-learn"):
             assert re.search(rf"^\| {key} \| {other} \| [0-9.]+ \| <= [0-9.]+ \| (yes|\*\*no\*\*) \|$", text, flags=re.M)
         assert re.search(rf"^\| {key} \| training accuracy \| [0-9.]+ pp apart \|", text, flags=re.M)
+        assert re.search(rf"^\| {key} \| hand-written plain numpy \| [0-9.]+ \| <= 1.15 \| (yes|\*\*no\*\*) \|$",
+                         text, flags=re.M)
 
 
 def load_workloads(root):
