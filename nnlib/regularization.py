@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from ._layer import Layer
+from ._layer import Layer, param_property
 from ._validate import as_generator, check_dtype, check_number, check_positive_int
 
 __all__ = ["BatchNorm", "Dropout", "L1", "L2", "get_regularizer"]
@@ -77,13 +77,8 @@ class BatchNorm(Layer):
         self.inv_std = None      # 1 / sqrt(var + eps) used in forward
         self.training = None     # the mode of the last forward
 
-    @property
-    def gamma(self):
-        return self.params["gamma"]
-
-    @property
-    def beta(self):
-        return self.params["beta"]
+    gamma = param_property("gamma", "The learned scale, shape (num_features,): params['gamma'].")
+    beta = param_property("beta", "The learned shift, shape (num_features,): params['beta'].")
 
     def forward(self, x, training=False):
         self._check_input(x, 2, self.num_features)
