@@ -44,7 +44,8 @@ def test_bench_runs_tiny_with_nnlib_alone_when_competitors_are_missing(root, tmp
     rows = re.findall(r"^\| nnlib \| ([0-9.]+) ms \|.*\| ([0-9.]+) % \|", text, flags=re.M)
     assert len(rows) == 6                                 # 3 workloads x 2 thread settings
     assert all(float(t) > 0 and 0 <= float(acc) <= 100 for t, acc in rows)
-    assert re.search(r"median epoch: \*\*[0-9.]+ GFLOP/s\*\*", text)
+    assert re.search(r"performs them at \*\*[0-9.]+ GFLOP/s\*\*", text)    # W3's FLOPs actually performed
+    assert re.search(r"^\| W1 \| hand-written plain numpy \| [0-9.]+ \| <= 1.15 \|", text, flags=re.M)
     assert re.search(r"import nnlib`\n\nMedian over fresh interpreters: \*\*[0-9]+ ms\*\*", text)
     assert "PyTorch |" not in text
 
@@ -57,6 +58,8 @@ def test_bench_compares_with_pytorch_and_sklearn_when_installed(root, tmp_path):
         for other in ("PyTorch", "scikit-learn"):
             assert re.search(rf"^\| {key} \| {other} \| [0-9.]+ \| <= [0-9.]+ \| (yes|\*\*no\*\*) \|$", text, flags=re.M)
         assert re.search(rf"^\| {key} \| training accuracy \| [0-9.]+ pp apart \|", text, flags=re.M)
+        assert re.search(rf"^\| {key} \| hand-written plain numpy \| [0-9.]+ \| <= 1.15 \| (yes|\*\*no\*\*) \|$",
+                         text, flags=re.M)
 
 
 def load_workloads(root):
@@ -129,9 +132,11 @@ def test_one_go_update_equals_the_update_parameter_by_parameter(make):
         grads = [rng.standard_normal(p.shape) for p in loose]
         for g, mg in zip(grads, model.gradients()):
             mg[...] = g
-        fast.step(model.parameters(), model.gradients())
+        fast.step(*model.flat_parameters())               # the whole model in one array, as train_step does
         slow.step(loose, grads)
-    assert fast._flat is not None and slow._flat is None  # each took the path meant for it
+    (flat,), _ = model.flat_parameters()
+    assert len(fast.shapes) == 1 and len(slow.shapes) == 4 and flat.size == sum(p.size for p in loose)
+    assert all(np.shares_memory(p, flat) for p in model.parameters())   # the layers' arrays are views of it
     for a, b in zip(model.parameters(), loose):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 

@@ -75,11 +75,22 @@ def strict():
     return os.environ.get("NNLIB_CHECKS_STRICT", "") not in ("", "0", "false", "no")
 
 
+def _package_dir(module):
+    return os.path.dirname(os.path.abspath(module.__file__)).replace("\\", "/") + "/"
+
+
+import nnlib as _nnlib  # noqa: E402  (for the folders whose frames are not the student's)
+
+# Frames in these folders are the course's, not the student's (matched by the packages' own folders,
+# not by a name in the path: a course checked out under /work/nnlib/ is still the student's code).
+_LIBRARY_DIRS = (_package_dir(_nnlib), os.path.dirname(os.path.abspath(__file__)).replace("\\", "/") + "/")
+
+
 def _student_frame(exc):
     """'line 3 of your predict' for the deepest frame that is the student's code."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = frame.filename.replace("\\", "/")
-        if "/nnlib/" in path or "/nncourse/" in path or "site-packages" in path or "/numpy/" in path:
+        if path.startswith(_LIBRARY_DIRS) or "site-packages" in path or "/numpy/" in path:
             continue
         return f" (in {frame.name}, line {frame.lineno}: `{(frame.line or '').strip()}`)"
     return ""
