@@ -46,13 +46,15 @@ def _grid(X, resolution, margin=0.25):
     return gx, gy, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, features=None, show_points=True):
+def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, features=None, show_points=True,
+                      legend=False):
     """Shade the plane by the model's prediction and draw the data on top.
 
     model: a Sequential, or any function mapping (n, 2) points to outputs.
     One output column is read as a logit (shaded by its probability, boundary
     at 0.5); several columns as class scores (shaded by the predicted class).
     features: optional function turning the (n, 2) grid into the model's inputs.
+    legend: True to name each class's colour ("class 0", "class 1", ...) in a legend.
     """
     from matplotlib.colors import ListedColormap, LinearSegmentedColormap
 
@@ -78,6 +80,8 @@ def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, featu
         ax.contour(gx, gy, cls, levels=np.arange(k) + 0.5, colors="k", linewidths=0.8)
     if show_points:
         scatter(X, y, ax=ax)
+        if legend:
+            ax.legend(loc="upper right", fontsize=9, framealpha=0.85, handletextpad=0.2, borderpad=0.3)
     ax.set_xlim(gx.min(), gx.max())
     ax.set_ylim(gy.min(), gy.max())
     ax.set_xlabel("$x_1$")
@@ -119,8 +123,10 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     n_layers = len(layer_sizes)
     tallest = max(layer_sizes)
     pos = []
+    spacing = 1.0 if tallest < 8 else 7.0 / tallest
+    radius = min(0.22, 0.4 * spacing)          # neighbours never touch, however many units
     for i, n in enumerate(layer_sizes):
-        ys = (np.arange(n) - (n - 1) / 2) * (1.0 if tallest < 8 else 7.0 / tallest)
+        ys = (np.arange(n) - (n - 1) / 2) * spacing
         pos.append([(float(i), float(y)) for y in ys[::-1]])
     wmax = max((np.abs(w).max() for w in weights), default=1.0) if weights else 1.0
     for i in range(n_layers - 1):
@@ -138,11 +144,12 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     for i, layer in enumerate(pos):
         for j, (x, y) in enumerate(layer):
             edge = "red" if highlight == (i, j) else "#333333"
-            ax.add_patch(_circle((x, y), 0.22, colors[i % len(colors)], edge, 2.5 if highlight == (i, j) else 1.0))
+            ax.add_patch(_circle((x, y), radius, colors[i % len(colors)], edge, 2.5 if highlight == (i, j) else 1.0))
             if labels is not None and labels[i] is not None and j < len(labels[i]):
                 ax.text(x, y, labels[i][j], ha="center", va="center", fontsize=9, zorder=3)
-    if layer_names is None:
-        layer_names = ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]
+    if layer_names is None:            # short names when many columns share the width
+        hidden = "h{}" if n_layers > 3 else "hidden {}"
+        layer_names = ["input"] + [hidden.format(k) for k in range(1, n_layers - 1)] + ["output"]
     low = min(y for layer in pos for _, y in layer)
     for i, name in enumerate(layer_names):
         ax.text(i, low - 0.55, name, ha="center", va="top", fontsize=9)
@@ -174,7 +181,7 @@ def regression_fit(X, y, w, b, ax=None, *, title=None, residuals=True):
     ax.plot(grid, w * grid + b, c="k", lw=2, label=f"$\\hat y$ = {w:.2f} x + {b:.2f}")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     ax.set_title(title or f"MSE = {np.mean((pred - y) ** 2):.3f}")
     return ax
 
@@ -203,7 +210,7 @@ def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, r
     if path is not None and len(path):
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], "-o", c="#d62728", ms=3, lw=1.2, label=path_label)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=9)
     if point is not None:
         ax.plot([point[0]], [point[1]], "o", c="#d62728", ms=9, mec="k")
     ax.set_xlabel(xlabel)
