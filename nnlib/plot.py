@@ -263,7 +263,7 @@ def _number(x):
 
 
 def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=None, local_grads=False,
-               fontsize=8):
+               fontsize=9, vertical=False):
     """Draw the computation graph of an nnlib.autograd Value: a box per Value, an arrow per use.
 
     Each box shows the Value's label (or the operation that made it), its data and its grad.
@@ -273,6 +273,8 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
     highlight: a Value, or a list of them, to ring in red (the node being computed).
     local_grads: write each arrow's local derivative d(parent)/d(child) beside it.
     Inputs are blue, operations orange, the root green. Needs only matplotlib (no graphviz).
+    vertical: the forward pass runs top to bottom instead of left to right (a graph with many
+    steps then stays narrow enough for a notebook cell).
     """
     from matplotlib.patches import FancyBboxPatch
 
@@ -286,12 +288,18 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
     n_rows = max(sum(1 for v in order if col[id(v)] == c) for c in set(col.values()))
     width, height = 1.05, 0.42 + 0.14 * ((data is not False) + (grads is not False))
     dx = 1.8 if local_grads else 1.45
-    ax = _axes(ax, figsize=(dx * n_cols + 0.6, 0.62 * n_rows + 1.0))
+    if vertical:
+        dx, dy = 0.62 + 0.18 * (data is not False) + 0.18 * (grads is not False), 1.3
+        ax = _axes(ax, figsize=(dy * n_rows + 0.6, dx * n_cols + 1.0))
+    else:
+        ax = _axes(ax, figsize=(dx * n_cols + 0.6, 0.62 * n_rows + 1.0))
     marked = set()
     if highlight is not None:
         marked = {id(v) for v in (highlight if isinstance(highlight, (list, tuple, set)) else [highlight])}
 
     def pos(v):
+        if vertical:
+            return (row[id(v)] * 1.3, -col[id(v)] * dx)
         return (col[id(v)] * dx, -row[id(v)])
 
     def shown(spec, v, attr):
@@ -304,12 +312,14 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
         for c, local in zip(v.children, v.local_grads):
             x0, y0 = pos(c)
             lit = id(v) in marked
-            ax.annotate("", xy=(x1 - width / 2, y1), xytext=(x0 + width / 2, y0), zorder=1,
+            head, tail = ((x1, y1 + height / 2), (x0, y0 - height / 2)) if vertical else \
+                ((x1 - width / 2, y1), (x0 + width / 2, y0))
+            ax.annotate("", xy=head, xytext=tail, zorder=1,
                         arrowprops=dict(arrowstyle="-|>", lw=1.6 if lit else 0.8, shrinkA=0, shrinkB=0,
                                         color="#d62728" if lit else "#777777"))
             if local_grads:
-                tx, ty = x0 + width / 2 + 0.5 * (x1 - x0 - width), y0 + 0.5 * (y1 - y0)
-                ax.text(tx, ty, _number(local), fontsize=fontsize - 1.5, color="#444444", ha="center",
+                tx, ty = (tail[0] + head[0]) / 2, (tail[1] + head[1]) / 2
+                ax.text(tx, ty, _number(local), fontsize=fontsize, color="#444444", ha="center",
                         va="center", zorder=4, bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85))
     for v in order:
         x, y = pos(v)
