@@ -110,7 +110,7 @@ def loss_curve(history, ax=None, *, keys=None, title="Loss during training", log
 
 
 def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None, node_colors=None,
-                 layer_names=None, highlight=None):
+                 layer_names=None, highlight=None, node_images=None):
     """Draw a network as a graph: a column of circles per layer, a line per weight.
 
     layer_sizes: e.g. [3, 1] for a linear model with three inputs.
@@ -118,6 +118,9 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     colour then show its weight (blue positive, orange negative).
     labels: optional list of lists of strings written in the nodes.
     highlight: optional (layer, node) to ring in red.
+    node_images: optional list (one entry per layer, None to skip a layer) of arrays of shape
+    (units, rows, cols): each unit's output over the input plane, drawn inside its node as a
+    small picture (as the playground does), blue positive, orange negative.
     """
     ax = _axes(ax, figsize=(1.8 * len(layer_sizes) + 1, 3.2))
     n_layers = len(layer_sizes)
@@ -135,7 +138,7 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
                 if weights is not None:
                     w = float(weights[i][a, b])
                     color = "#1f77b4" if w >= 0 else "#e8743b"
-                    width = 0.4 + 3.5 * abs(w) / (wmax or 1.0)
+                    width = (0.4 + 3.5 * abs(w) / (wmax or 1.0)) * min(1.0, 6.0 / tallest)   # thinner when crowded
                 else:
                     color, width = "#999999", 1.0
                 ax.plot([x0, x1], [y0, y1], color=color, lw=width, zorder=1)
@@ -144,7 +147,14 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     for i, layer in enumerate(pos):
         for j, (x, y) in enumerate(layer):
             edge = "red" if highlight == (i, j) else "#333333"
-            ax.add_patch(_circle((x, y), radius, colors[i % len(colors)], edge, 2.5 if highlight == (i, j) else 1.0))
+            circle = ax.add_patch(_circle((x, y), radius, colors[i % len(colors)], edge,
+                                          2.5 if highlight == (i, j) else 1.0))
+            if node_images is not None and i < len(node_images) and node_images[i] is not None:
+                img = np.asarray(node_images[i][j], dtype=float)
+                top = np.abs(img).max() or 1.0
+                shown = ax.imshow(img, origin="lower", cmap=_SIGNED_CMAP, vmin=-top, vmax=top, zorder=2.5,
+                                  extent=(x - radius, x + radius, y - radius, y + radius), interpolation="bilinear")
+                shown.set_clip_path(circle)
             if labels is not None and labels[i] is not None and j < len(labels[i]):
                 ax.text(x, y, labels[i][j], ha="center", va="center", fontsize=9, zorder=3)
     if layer_names is None:            # short names when many columns share the width
@@ -160,6 +170,15 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def _signed_cmap():
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("signed", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]])
+
+
+_SIGNED_CMAP = _signed_cmap()
 
 
 def _circle(xy, r, face, edge, lw):
