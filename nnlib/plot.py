@@ -46,13 +46,15 @@ def _grid(X, resolution, margin=0.25):
     return gx, gy, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, features=None, show_points=True):
+def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, features=None, show_points=True,
+                      legend=False):
     """Shade the plane by the model's prediction and draw the data on top.
 
     model: a Sequential, or any function mapping (n, 2) points to outputs.
     One output column is read as a logit (shaded by its probability, boundary
     at 0.5); several columns as class scores (shaded by the predicted class).
     features: optional function turning the (n, 2) grid into the model's inputs.
+    legend: True to name each class's colour ("class 0", "class 1", ...) in a legend.
     """
     from matplotlib.colors import ListedColormap, LinearSegmentedColormap
 
@@ -78,6 +80,8 @@ def decision_boundary(model, X, y, ax=None, *, title=None, resolution=150, featu
         ax.contour(gx, gy, cls, levels=np.arange(k) + 0.5, colors="k", linewidths=0.8)
     if show_points:
         scatter(X, y, ax=ax)
+        if legend:
+            ax.legend(loc="upper right", fontsize=9, framealpha=0.85, handletextpad=0.2, borderpad=0.3)
     ax.set_xlim(gx.min(), gx.max())
     ax.set_ylim(gy.min(), gy.max())
     ax.set_xlabel("$x_1$")
@@ -106,7 +110,7 @@ def loss_curve(history, ax=None, *, keys=None, title="Loss during training", log
 
 
 def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None, node_colors=None,
-                 layer_names=None, highlight=None):
+                 layer_names=None, highlight=None, node_images=None):
     """Draw a network as a graph: a column of circles per layer, a line per weight.
 
     layer_sizes: e.g. [3, 1] for a linear model with three inputs.
@@ -114,13 +118,18 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     colour then show its weight (blue positive, orange negative).
     labels: optional list of lists of strings written in the nodes.
     highlight: optional (layer, node) to ring in red.
+    node_images: optional list (one entry per layer, None to skip a layer) of arrays of shape
+    (units, rows, cols): each unit's output over the input plane, drawn inside its node as a
+    small picture (as the playground does), blue positive, orange negative.
     """
     ax = _axes(ax, figsize=(1.8 * len(layer_sizes) + 1, 3.2))
     n_layers = len(layer_sizes)
     tallest = max(layer_sizes)
     pos = []
+    spacing = 1.0 if tallest < 8 else 7.0 / tallest
+    radius = min(0.22, 0.4 * spacing)          # neighbours never touch, however many units
     for i, n in enumerate(layer_sizes):
-        ys = (np.arange(n) - (n - 1) / 2) * (1.0 if tallest < 8 else 7.0 / tallest)
+        ys = (np.arange(n) - (n - 1) / 2) * spacing
         pos.append([(float(i), float(y)) for y in ys[::-1]])
     wmax = max((np.abs(w).max() for w in weights), default=1.0) if weights else 1.0
     for i in range(n_layers - 1):
@@ -129,7 +138,7 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
                 if weights is not None:
                     w = float(weights[i][a, b])
                     color = "#1f77b4" if w >= 0 else "#e8743b"
-                    width = 0.4 + 3.5 * abs(w) / (wmax or 1.0)
+                    width = (0.4 + 3.5 * abs(w) / (wmax or 1.0)) * min(1.0, 6.0 / tallest)   # thinner when crowded
                 else:
                     color, width = "#999999", 1.0
                 ax.plot([x0, x1], [y0, y1], color=color, lw=width, zorder=1)
@@ -138,11 +147,19 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     for i, layer in enumerate(pos):
         for j, (x, y) in enumerate(layer):
             edge = "red" if highlight == (i, j) else "#333333"
-            ax.add_patch(_circle((x, y), 0.22, colors[i % len(colors)], edge, 2.5 if highlight == (i, j) else 1.0))
+            circle = ax.add_patch(_circle((x, y), radius, colors[i % len(colors)], edge,
+                                          2.5 if highlight == (i, j) else 1.0))
+            if node_images is not None and i < len(node_images) and node_images[i] is not None:
+                img = np.asarray(node_images[i][j], dtype=float)
+                top = np.abs(img).max() or 1.0
+                shown = ax.imshow(img, origin="lower", cmap=_SIGNED_CMAP, vmin=-top, vmax=top, zorder=2.5,
+                                  extent=(x - radius, x + radius, y - radius, y + radius), interpolation="bilinear")
+                shown.set_clip_path(circle)
             if labels is not None and labels[i] is not None and j < len(labels[i]):
                 ax.text(x, y, labels[i][j], ha="center", va="center", fontsize=9, zorder=3)
-    if layer_names is None:
-        layer_names = ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]
+    if layer_names is None:            # short names when many columns share the width
+        hidden = "h{}" if n_layers > 3 else "hidden {}"
+        layer_names = ["input"] + [hidden.format(k) for k in range(1, n_layers - 1)] + ["output"]
     low = min(y for layer in pos for _, y in layer)
     for i, name in enumerate(layer_names):
         ax.text(i, low - 0.55, name, ha="center", va="top", fontsize=9)
@@ -153,6 +170,15 @@ def draw_network(layer_sizes, ax=None, *, weights=None, labels=None, title=None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def _signed_cmap():
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("signed", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]])
+
+
+_SIGNED_CMAP = _signed_cmap()
 
 
 def _circle(xy, r, face, edge, lw):
@@ -174,7 +200,7 @@ def regression_fit(X, y, w, b, ax=None, *, title=None, residuals=True):
     ax.plot(grid, w * grid + b, c="k", lw=2, label=f"$\\hat y$ = {w:.2f} x + {b:.2f}")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     ax.set_title(title or f"MSE = {np.mean((pred - y) ** 2):.3f}")
     return ax
 
@@ -203,7 +229,7 @@ def loss_surface(loss_fn, w_range, b_range, ax=None, *, path=None, point=None, r
     if path is not None and len(path):
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], "-o", c="#d62728", ms=3, lw=1.2, label=path_label)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=9)
     if point is not None:
         ax.plot([point[0]], [point[1]], "o", c="#d62728", ms=9, mec="k")
     ax.set_xlabel(xlabel)
@@ -256,7 +282,7 @@ def _number(x):
 
 
 def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=None, local_grads=False,
-               fontsize=8):
+               fontsize=9, vertical=False):
     """Draw the computation graph of an nnlib.autograd Value: a box per Value, an arrow per use.
 
     Each box shows the Value's label (or the operation that made it), its data and its grad.
@@ -266,6 +292,8 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
     highlight: a Value, or a list of them, to ring in red (the node being computed).
     local_grads: write each arrow's local derivative d(parent)/d(child) beside it.
     Inputs are blue, operations orange, the root green. Needs only matplotlib (no graphviz).
+    vertical: the forward pass runs top to bottom instead of left to right (a graph with many
+    steps then stays narrow enough for a notebook cell).
     """
     from matplotlib.patches import FancyBboxPatch
 
@@ -279,12 +307,18 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
     n_rows = max(sum(1 for v in order if col[id(v)] == c) for c in set(col.values()))
     width, height = 1.05, 0.42 + 0.14 * ((data is not False) + (grads is not False))
     dx = 1.8 if local_grads else 1.45
-    ax = _axes(ax, figsize=(dx * n_cols + 0.6, 0.62 * n_rows + 1.0))
+    if vertical:
+        dx, dy = 0.62 + 0.18 * (data is not False) + 0.18 * (grads is not False), 1.3
+        ax = _axes(ax, figsize=(dy * n_rows + 0.6, dx * n_cols + 1.0))
+    else:
+        ax = _axes(ax, figsize=(dx * n_cols + 0.6, 0.62 * n_rows + 1.0))
     marked = set()
     if highlight is not None:
         marked = {id(v) for v in (highlight if isinstance(highlight, (list, tuple, set)) else [highlight])}
 
     def pos(v):
+        if vertical:
+            return (row[id(v)] * 1.3, -col[id(v)] * dx)
         return (col[id(v)] * dx, -row[id(v)])
 
     def shown(spec, v, attr):
@@ -297,12 +331,14 @@ def draw_graph(root, ax=None, *, data=True, grads=True, highlight=None, title=No
         for c, local in zip(v.children, v.local_grads):
             x0, y0 = pos(c)
             lit = id(v) in marked
-            ax.annotate("", xy=(x1 - width / 2, y1), xytext=(x0 + width / 2, y0), zorder=1,
+            head, tail = ((x1, y1 + height / 2), (x0, y0 - height / 2)) if vertical else \
+                ((x1 - width / 2, y1), (x0 + width / 2, y0))
+            ax.annotate("", xy=head, xytext=tail, zorder=1,
                         arrowprops=dict(arrowstyle="-|>", lw=1.6 if lit else 0.8, shrinkA=0, shrinkB=0,
                                         color="#d62728" if lit else "#777777"))
             if local_grads:
-                tx, ty = x0 + width / 2 + 0.5 * (x1 - x0 - width), y0 + 0.5 * (y1 - y0)
-                ax.text(tx, ty, _number(local), fontsize=fontsize - 1.5, color="#444444", ha="center",
+                tx, ty = (tail[0] + head[0]) / 2, (tail[1] + head[1]) / 2
+                ax.text(tx, ty, _number(local), fontsize=fontsize, color="#444444", ha="center",
                         va="center", zorder=4, bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85))
     for v in order:
         x, y = pos(v)

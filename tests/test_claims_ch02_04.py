@@ -288,6 +288,43 @@ def test_C13_with_adam_the_gap_closes_unless_outputs_saturate():
     assert 2 * ce < se, f"Adam, large init: cross-entropy {ce}, squared error {se}"
 
 
+def one_weight_loss_and_gradient(w, loss_name, x, y):
+    """Loss and dL/dw of the one-weight logistic model p = sigmoid(w x), measured with nnlib.
+
+    "ce": cross-entropy on the logit w x; "mse": squared error on the sigmoid's output."""
+    layers = [Dense(1, 1, bias=False)]
+    layers[0].W[:] = w
+    if loss_name == "mse":
+        layers.append(Sigmoid())
+    model, loss = Sequential(layers), (MSE() if loss_name == "mse" else BinaryCrossEntropy())
+    value = loss.forward(model.forward(x[:, None]), y[:, None])
+    model.backward(loss.backward())
+    return value, model.layers[0].grads["W"][0, 0]
+
+
+def test_C25_cross_entropy_is_convex_in_w_and_squared_error_after_a_sigmoid_is_not():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([-np.linspace(0.5, 3, 10), np.linspace(0.5, 3, 10)])
+    y = (rng.random(20) < sigmoid(2 * x)).astype(float)           # noisy labels: both minima are finite
+    ws, h = np.linspace(-10, 10, 201), 1e-4
+    curves = {}
+    for name in ("ce", "mse"):
+        values, grads = np.array([one_weight_loss_and_gradient(w, name, x, y) for w in ws]).T
+        second = np.array([(one_weight_loss_and_gradient(w + h, name, x, y)[1]
+                            - one_weight_loss_and_gradient(w - h, name, x, y)[1]) / (2 * h) for w in ws])
+        curves[name] = values, grads, second
+    ce, mse = curves["ce"], curves["mse"]
+    assert ce[2].min() >= -1e-8, f"cross-entropy's second derivative dips to {ce[2].min():.2e}"
+    assert mse[2].min() < -0.1, f"squared error's second derivative never clearly negative ({mse[2].min():.2e})"
+    # confidently wrong (w = -10): squared error is far above its minimum yet its slope is almost 0
+    wrong = 0
+    assert mse[0][wrong] - mse[0].min() > 0.5 and abs(mse[1][wrong]) < 1e-3, (mse[0][wrong], mse[1][wrong])
+    assert abs(ce[1][wrong]) > 1.0, f"cross-entropy's slope there is {ce[1][wrong]:.2e}"   # it pushes hard
+    # the slope matches the closed forms the chapter gives: mean((p - y) x) and mean(2 (p - y) p (1 - p) x)
+    p = sigmoid(-10 * x)
+    assert np.isclose(ce[1][wrong], np.mean((p - y) * x)) and np.isclose(mse[1][wrong], np.mean(2 * (p - y) * p * (1 - p) * x))
+
+
 # --- the plotting helper chapter 3 added to nnlib.plot ----------------------------------
 
 def test_heatmap_draws_one_value_per_point_and_rejects_bad_shapes():

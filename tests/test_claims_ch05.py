@@ -197,3 +197,21 @@ def test_backprop_needs_one_backward_pass_where_numerical_needs_two_forward_pass
     assert all(relative_error(grads[k], numeric[k]) < TOL for k in params)
     assert t_numeric > 10 * t_backprop, (t_numeric, t_backprop)  # measured ratio is in the hundreds
     assert t_backprop < 10 * t_forward, (t_backprop, t_forward)  # every gradient for a few forward passes' time
+
+
+def test_C32_gradient_check_fails_at_relus_kink_although_backward_is_right():
+    from nnlib import ReLU
+    from nnlib.gradcheck import check_layer
+
+    rng = np.random.default_rng(0)
+    eps = 1e-5
+    near_kink = rng.uniform(-eps / 2, eps / 2, size=(6, 4))         # every input within eps of 0
+    away = rng.choice([-1.0, 1.0], size=(6, 4)) * rng.uniform(0.1, 2.0, size=(6, 4))
+    err_near = check_layer(ReLU(), near_kink, eps=eps, details=True)["x"]
+    err_away = check_layer(ReLU(), away, eps=eps, details=True)["x"]
+    assert err_near > 1e-2, f"near the kink the check should fail, got {err_near:.1e}"
+    assert err_away < 1e-7, f"away from the kink the check should pass, got {err_away:.1e}"
+    # the backward pass is the same rule in both cases: slope 1 above 0, 0 below
+    layer = ReLU()
+    layer.forward(near_kink)
+    assert np.array_equal(layer.backward(np.ones_like(near_kink)), (near_kink > 0).astype(float))
