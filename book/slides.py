@@ -70,11 +70,12 @@ def exporter():
     c.SlidesExporter.reveal_width = str(WIDTH)
     c.SlidesExporter.reveal_height = str(HEIGHT)
     c.SlidesExporter.reveal_scroll = False
+    c.SlidesExporter.reveal_theme = "white"     # its fonts ship with reveal.js (some themes load Google's)
     c.SlidesExporter.mathjax_url = "assets/mathjax2/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     c.SlidesExporter.require_js_url = "assets/require.min.js"
     c.SlidesExporter.jquery_url = "assets/jquery.min.js"
     c.SlidesExporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
-    c.SlidesExporter.jupyter_widgets_base_url = "assets/html-manager/"    # never a CDN
+    c.SlidesExporter.jupyter_widgets_base_url = "./"    # third-party widget modules: the deck folder, never a CDN
     c.SlidesExporter.exclude_input_prompt = True
     c.SlidesExporter.exclude_output_prompt = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
@@ -107,6 +108,11 @@ def main(argv=None):
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
+    # the html-manager's webpack chunks fetch its icon fonts from <deck folder>/@jupyter-widgets/
+    (out / "@jupyter-widgets").mkdir(exist_ok=True)
+    for font in (NODE_MODULES / ASSETS["html-manager"]).iterdir():
+        if font.suffix in (".woff", ".woff2", ".ttf", ".eot", ".svg"):
+            shutil.copyfile(font, out / "@jupyter-widgets" / font.name)
     cache = get_cache(os.environ.get("BOOK_CACHE", str(build / ".jupyter_cache")))
     export = exporter()
     for i, path in enumerate(staged, 1):

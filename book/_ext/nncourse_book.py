@@ -75,6 +75,14 @@ def copy_assets(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
+    # The html-manager's webpack chunks fetch its icon fonts from <page folder>/@jupyter-widgets/:
+    # put them there for every folder that has a page with widgets.
+    fonts = [f for f in (NODE_MODULES / ASSETS["html-manager"]).iterdir() if f.suffix in (".woff", ".woff2", ".ttf", ".eot", ".svg")]
+    for folder in {p.parent for p in Path(app.outdir).rglob("*.html")
+                   if "widget-state+json" in p.read_text(encoding="utf-8", errors="replace")}:
+        (folder / "@jupyter-widgets").mkdir(exist_ok=True)
+        for font in fonts:
+            shutil.copyfile(font, folder / "@jupyter-widgets" / font.name)
     for dest, src in ASSETS.items():
         src, dest = NODE_MODULES / src, static / dest
         if src.is_dir():

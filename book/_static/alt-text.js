@@ -38,3 +38,17 @@
   }).observe(document.documentElement, {childList: true, subtree: true, attributes: true, attributeFilter: ["src"]});
   document.addEventListener("DOMContentLoaded", function () { scan(document.body); });
 })();
+
+// The widgets' html-manager typesets its labels with MathJax 2's API (MathJax.Hub.Queue); the book
+// loads MathJax 3. Give MathJax 3 that one call, re-checking while MathJax 3 replaces its object.
+(function () {
+  function shim() {
+    if (window.MathJax && !window.MathJax.Hub) {
+      window.MathJax.Hub = {Queue: function () {
+        if (window.MathJax.typesetPromise) { window.MathJax.typesetPromise(); }
+      }};
+    }
+  }
+  shim();
+  var tries = 0, timer = setInterval(function () { shim(); if (++tries > 200) { clearInterval(timer); } }, 50);
+})();
