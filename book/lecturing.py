@@ -20,9 +20,9 @@ DECKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") i
 
 def counts(name):
     nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
-    kinds = [c.get("metadata", {}).get("slideshow", {}).get("slide_type", "-") for c in nb["cells"]]
-    demos = sum(1 for c in nb["cells"] if c["cell_type"] == "code" and "slideshow" in c.get("metadata", {})
-                and re.search(r"\binteract\(|Playground\(", "".join(c["source"])))
+    kinds = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") or "-" for c in nb["cells"]]
+    demos = sum(1 for c, kind in zip(nb["cells"], kinds) if c["cell_type"] == "code" and kind not in ("-", "skip", "notes")
+                and re.search(r"\binteract\(|\bPlayground\(\)", "".join(c["source"])))
     screens = kinds.count("slide") + kinds.count("subslide")
     return {"title": next(re.search(r"^#\s+(.+)$", "".join(c["source"]), re.M).group(1)
                           for c in nb["cells"] if c["cell_type"] == "markdown" and re.search(r"^#\s", "".join(c["source"]), re.M)),

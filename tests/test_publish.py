@@ -165,6 +165,12 @@ def test_deck_exists_and_has_slide_metadata(build, name):
     assert not re.search(r'(src|href)="(https?:)?//', text), f"{name}: the deck loads something from another host"
 
 
+def test_lecturing_guide_slide_counts_are_up_to_date():
+    """docs/lecturing.md's table is generated from the notebooks' slide metadata: `make lecturing`."""
+    result = subprocess.run([sys.executable, str(ROOT / "book" / "lecturing.py"), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 # ---- in a real browser -------------------------------------------------------------------------
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
