@@ -97,4 +97,4 @@ bench: install-test
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build book/node_modules *.egg-info
