@@ -258,15 +258,15 @@ def _open_deck(new, name):
 def test_deck_steps_through_three_slides_offline(open_page):
     new, problems = open_page
     page = _open_deck(new, "playground")
-    seen = []
-    for step in range(3):
+    seen, widgets = [], []
+    for step in range(3):                        # Space: the next slide, down into subslides too
         page.wait_for_timeout(500)
         seen.append(json.dumps(page.evaluate("Reveal.getIndices()")))
+        widgets.append(page.evaluate("Reveal.getCurrentSlide().querySelectorAll('.widget-container, .widget-box').length"))
         page.screenshot(path=str(ARTIFACTS / f"deck-playground-{step + 1}.png"))
-        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Space")
     assert len(set(seen)) == 3, f"the deck did not move on: {seen}"
-    assert page.evaluate("document.querySelectorAll('.jupyter-widgets, .widget-container').length") > 0, \
-        "the deck shows no widget from saved state"
+    assert any(widgets), f"none of the three slides shows a widget from saved state ({seen})"
     assert not problems, "\n".join(problems)
 
 
