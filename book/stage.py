@@ -3,7 +3,7 @@
 The notebooks in notebooks/ and exercises/ are never changed. The staged copies differ from them in
 three ways, all added here so that the chapters' authors have nothing to maintain:
 
-* every chapter and the playground start with a hidden code cell (tag ``remove-cell``, slide type
+* every notebook of notebooks/ starts with a hidden code cell (tag ``remove-cell``, slide type
   ``skip``) that makes each matplotlib figure carry a text alternative (its titles and axis labels)
   in the PNG's ``Description`` field; the book turns it into the image's ``alt`` text;
 * every chapter ends with a link to its exercise (a skipped slide in the decks);
@@ -108,9 +108,8 @@ def stage(build=ROOT / "build"):
     exercises = {p.stem for p in (ROOT / "exercises").glob("*.ipynb")}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
-        if path.stem != "00_index":
-            nb["cells"].insert(0, _cell("code", ALT_TEXT_CELL, "book-alt-text", tags=["remove-cell"],
-                                        slideshow={"slide_type": "skip"}))
+        nb["cells"].insert(0, _cell("code", ALT_TEXT_CELL, "book-alt-text", tags=["remove-cell"],
+                                    slideshow={"slide_type": "skip"}))
         if path.stem in exercises:
             ex = json.loads((ROOT / "exercises" / path.name).read_text(encoding="utf-8"))
             nb["cells"].append(_cell("markdown", TO_EXERCISE.format(exercise_title=title(ex), name=path.stem), "book-to-exercise",

@@ -94,10 +94,9 @@ def test_book_page_has_figures_with_alt_text_and_math(build, name):
     page = parse(path)
     figures = [img for img in page.imgs if "_images/" in img.get("src", "")]
     assert figures, f"{name}: no figure on the page (was the notebook executed?)"
-    if name != "00_index":                       # the index's own markdown image is the authors' to caption
-        for img in figures:
-            alt = img.get("alt", "")
-            assert alt and not alt.endswith(".png"), f"{name}: figure {img['src']} has no text alternative"
+    for img in figures:
+        alt = img.get("alt", "")
+        assert alt and not alt.endswith(".png"), f"{name}: figure {img['src']} has no text alternative"
     text = path.read_text(encoding="utf-8")
     source = (ROOT / "notebooks" / f"{name}.ipynb").read_text()
     if "$" in source:
