@@ -14,7 +14,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test git-filter work update colab colab-env hub-proxy exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test install-book git-filter work update colab colab-env hub-proxy book slides lecturing test-publish exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -22,6 +22,8 @@ help:
 	@echo "make update     get the course's latest version (git pull; your answers in work/ are kept)"
 	@echo "make colab      add/refresh the Open-in-Colab link and install cell (then make exercises)"
 	@echo "make exercises  regenerate exercises/ from solutions/ (never overwrites edited ones; FORCE=1)"
+	@echo "make book       build the rendered course into build/book/ (open build/book/index.html)"
+	@echo "make slides     build one reveal.js deck per chapter into build/slides/"
 	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
 	@echo "                (Linux, sandboxed with bubblewrap; GRADE_ARGS=--no-sandbox where there is none)"
 
@@ -49,6 +51,16 @@ $(VENV)/.test-installed: pyproject.toml | $(PY)
 
 $(VENV)/.grade-installed: pyproject.toml | $(PY)
 	$(PIP_INSTALL) -e '.[lab,grade]'
+	touch $@
+
+$(VENV)/.book-installed: pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e '.[book]'
+	touch $@
+
+# The browser assets the book and the decks serve themselves (MathJax, require.js, the widgets'
+# html-manager, reveal.js): exact versions from book/package-lock.json, from the npm registry.
+book/node_modules/.package-lock.json: book/package.json book/package-lock.json
+	cd book && npm ci --no-audit --no-fund
 	touch $@
 
 install: $(VENV)/.lab-installed git-filter
@@ -113,6 +125,29 @@ exercises: install
 check-exercises: install
 	$(PY) -m nncourse.release solutions exercises --check
 
+# The rendered book and the decks (issue 14). BUILD is where they go (git-ignored), with the
+# execution cache (BUILD/.jupyter_cache, keyed on each notebook's code) that both share.
+BUILD ?= build
+BOOK_CELL_TIMEOUT ?= 60
+BOOK_ENV = $(BLAS_ENV) BOOK_CELL_TIMEOUT=$(BOOK_CELL_TIMEOUT) BOOK_CACHE=$(abspath $(BUILD))/.jupyter_cache MPLBACKEND=module://matplotlib_inline.backend_inline
+install-book: $(VENV)/.book-installed book/node_modules/.package-lock.json
+
+book: install-book
+	$(PY) book/stage.py $(BUILD)
+	$(BOOK_ENV) $(PY) -m sphinx -b html -c book $(BUILD)/book-src $(BUILD)/book -W --keep-going -j 1
+	@echo "The book: open $(BUILD)/book/index.html (or serve it: $(PY) -m http.server -d $(BUILD)/book)"
+
+slides: install-book
+	$(BOOK_ENV) $(PY) book/slides.py $(BUILD) --timeout $(BOOK_CELL_TIMEOUT)
+
+# docs/lecturing.md's slide counts, from the notebooks' slide metadata.
+lecturing: install
+	$(PY) book/lecturing.py
+
+# Builds the book and the decks from nothing and checks them, in a browser too (also part of make test).
+test-publish: install-test install-book
+	$(BLAS_ENV) $(PY) -m pytest tests/test_publish.py $(PYTEST_ARGS)
+
 SUBMISSIONS ?= submissions
 OUT ?= grades
 GRADE_ARGS ?=
@@ -134,4 +169,4 @@ deploy/node_modules/.bin/configurable-http-proxy: deploy/package.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build book/node_modules *.egg-info
