@@ -281,6 +281,106 @@ CATALOGUE["02_hidden_layers"] = {
 }
 
 
+CATALOGUE["03_activation_functions"] = {
+    "silu_slope": [
+        ("product_rule_half", _w("""
+            def silu_slope(z):
+                return 1 / (1 + np.exp(-z))
+            """), "the product rule gives two terms"),
+        ("other_half", _w("""
+            def silu_slope(z):
+                s = 1 / (1 + np.exp(-z))
+                return z * s * (1 - s)
+            """), "the product rule also gives the term"),
+        ("sigmoid_squared", _w("""
+            def silu_slope(z):
+                s = 1 / (1 + np.exp(-z))
+                return s + z * s * s
+            """), "you wrote sigmoid(z)^2"),
+        ("overflow", _w("""
+            def silu_slope(z):
+                s = np.exp(z) / (1 + np.exp(z))
+                return s + z * s * (1 - s)
+            """), "overflows"),
+        ("the_function_itself", _w("""
+            def silu_slope(z):
+                return z / (1 + np.exp(-z))
+            """), "that is SiLU itself"),
+    ],
+    "softplus": [
+        ("overflow", _w("""
+            def softplus(z):
+                return np.log(1 + np.exp(z)), 1 / (1 + np.exp(-z))
+            """), "overflows"),
+        ("log_term_missing", _w("""
+            def softplus(z):
+                return np.maximum(z, 0), 1 / (1 + np.exp(-z))
+            """), "the log term"),
+        ("slope_sign", _w("""
+            def softplus(z):
+                return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))), 1 / (1 + np.exp(z))
+            """), "the exponent's sign flipped"),
+        ("slope_overflow", _w("""
+            def softplus(z):
+                return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))), np.exp(z) / (1 + np.exp(z))
+            """), "inf / inf"),
+        ("slope_is_the_value", _w("""
+            def softplus(z):
+                v = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+                return v, v
+            """), "your slope is softplus itself"),
+        ("relu_slope", _w("""
+            def softplus(z):
+                return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))), (z > 0).astype(float)
+            """), "that is relu's slope"),
+    ],
+    "circle_features": [
+        ("xor_cross", _w("""
+            def circle_features(X):
+                return np.column_stack([X, X[:, 0] * X[:, 1]])
+            """), "XOR's cross"),
+        ("one_coordinate", _w("""
+            def circle_features(X):
+                return np.column_stack([X, X[:, 0] ** 2])
+            """), "a square of one coordinate"),
+        ("linear_combination", _w("""
+            def circle_features(X):
+                return np.column_stack([X, X[:, 0] + X[:, 1]])
+            """), "a weighted sum of x1 and x2"),
+        ("transposed", _w("""
+            def circle_features(X):
+                return np.vstack([X[:, 0], X[:, 1], X[:, 0] ** 2 + X[:, 1] ** 2])
+            """), "np.column_stack"),
+        ("originals_dropped", _w("""
+            def circle_features(X):
+                return np.column_stack([X[:, 0] ** 2, X[:, 1] ** 2, X[:, 0] ** 2 + X[:, 1] ** 2])
+            """), "x1 and x2 unchanged"),
+    ],
+    "chain_slope": [
+        ("added_not_multiplied", _w("""
+            def chain_slope():
+                return 10 * 0.25
+            """), "it does not add them"),
+        ("value_not_slope", _w("""
+            def chain_slope():
+                return 0.5 ** 10
+            """), "not its slope"),
+        ("one_layer", _w("""
+            def chain_slope():
+                return 0.25
+            """), "one layer's slope"),
+        ("off_by_one", _w("""
+            def chain_slope():
+                return 0.25 ** 9
+            """), "off by one layer"),
+        ("cancels", _w("""
+            def chain_slope():
+                return 1.0
+            """), "every layer has input 0"),
+    ],
+}
+
+
 # --- running the catalogue ------------------------------------------------------------------------
 
 def _load(path):
