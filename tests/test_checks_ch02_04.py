@@ -96,100 +96,52 @@ def test_ch03_a_clipped_softplus_is_not_exact():
 
 # --- exercise 4 --------------------------------------------------------------------------
 
-def mse_and_gradient(pred, y):
-    return np.mean((pred - y) ** 2), 2 * (pred - y) / len(y)
+def _cross_entropy_exact(z, y):
+    return np.mean(np.logaddexp(0, z) - z * y), (_stable_sigmoid(z) - y) / len(y)
 
 
-def cross_entropy_and_gradient(z, y):
-    p = sigmoid(z)
-    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(y)
-
-
-def train_until(X, y, lr, threshold, max_epochs=1000):
+def _train_until(X, y, lr, threshold, max_epochs=1000):
     w, b = np.zeros(X.shape[1]), 0.0
     for epoch in range(1, max_epochs + 1):
-        loss, g = mse_and_gradient(X @ w + b, y)
-        w, b = w - lr * X.T @ g, b - lr * np.sum(g)
-        if loss <= threshold:
+        e = X @ w + b - y
+        g = 2 * e / len(y)
+        w, b = w - lr * X.T @ g, b - lr * g.sum()
+        if np.mean(e ** 2) <= threshold:
             break
     return w, b, epoch
 
 
 def test_ch04_correct_answers_pass(capsys):
-    assert ch04.mse_and_gradient(mse_and_gradient).passed
-    assert ch04.cross_entropy_and_gradient(cross_entropy_and_gradient).passed
-    assert ch04.gradient_descent_step(lambda ps, gs, lr: [p - lr * g for p, g in zip(ps, gs)]).passed
-    assert ch04.train_until(train_until).passed
-    out = capsys.readouterr().out
-    assert out.count("✅") == 4 and "stopped at epoch" in out
+    def mse_after_sigmoid(z, y):
+        p = _stable_sigmoid(z)
+        return np.mean((p - y) ** 2), 2 * (p - y) * p * (1 - p) / len(y)
+    assert ch04.mse_after_sigmoid(mse_after_sigmoid).passed
+    assert ch04.cross_entropy_exact(_cross_entropy_exact).passed
+    assert ch04.diverging_rates(lambda: np.array([0.7, 0.5, 0.3, 0.24])).passed, "any order, an array too"
+    assert ch04.train_until(_train_until).passed
+    assert capsys.readouterr().out.count("✅") == 4
 
 
-def test_ch04_mse_mistakes():
-    result = ch04.mse_and_gradient(lambda p, y: (np.sum((p - y) ** 2), 2 * (p - y) / len(y)))
-    assert "your loss is 5: the sum of squared errors; divide by N = 3 for the mean, 1.667." in result.message
-    result = ch04.mse_and_gradient(lambda p, y: (np.mean((p - y) ** 2), (p - y) / len(y)))
-    assert "factor 2 from the square is missing" in result.message
-    result = ch04.mse_and_gradient(lambda p, y: (np.mean((p - y) ** 2), 2 * (p - y)))
-    assert "divide by N = 3" in result.message
-    result = ch04.mse_and_gradient(lambda p, y: (np.mean((p - y) ** 2), 2 * (y - p) / len(y)))
-    assert "wrong sign" in result.message
+def test_ch04_the_predicted_rates_are_the_ones_that_diverge():
+    limit = ch04.divergence_limits()["right"]
+    X, lam = ch04.DIVERGENCE_X, ch04.DIVERGENCE_LAM
+    y = X @ np.array([1.0, -1.0])
+    for lr in ch04.RATES:
+        w = np.zeros(2)
+        for _ in range(200):
+            w = w - lr * (2 / len(X) * X.T @ (X @ w - y) + 2 * lam * w)
+        assert (np.linalg.norm(w) > 1e3) == (lr > limit), lr
 
 
-def test_ch04_cross_entropy_mistakes():
-    def no_minus(z, y):
-        loss, grad = cross_entropy_and_gradient(z, y)
-        return -loss, grad
-    assert "the minus sign in front is missing" in ch04.cross_entropy_and_gradient(no_minus).message
-
-    def no_mean(z, y):
-        loss, grad = cross_entropy_and_gradient(z, y)
-        return loss * len(y), grad
-    assert "that is the sum; divide by N = 3" in ch04.cross_entropy_and_gradient(no_mean).message
-
-    def mse_like_gradient(z, y):
-        p = sigmoid(z)
-        return cross_entropy_and_gradient(z, y)[0], (p - y) * p * (1 - p) / len(y)
-    assert "extra factor p (1 - p)" in ch04.cross_entropy_and_gradient(mse_like_gradient).message
-
-    def wrong_sign(z, y):
-        loss, grad = cross_entropy_and_gradient(z, y)
-        return loss, -grad
-    assert "wrong sign" in ch04.cross_entropy_and_gradient(wrong_sign).message
-
-    def clipped(z, y):                                    # a clip that changes the confident, wrong logits of case 3
-        p = np.clip(sigmoid(z), 1e-7, 1 - 1e-7)
-        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(y)
-    result = ch04.cross_entropy_and_gradient(clipped)
-    assert result.status == "failed" and "for case 3 (z [30.0, -30.0, 30.0], y [0.0, 1.0, 1.0]), the loss is" in result.message
-
-    def nan_loss(z, y):
-        return np.log(-1.0), (sigmoid(z) - y) / len(y)
-    assert "contains nan" in ch04.cross_entropy_and_gradient(nan_loss).message
+def test_ch04_a_loss_that_adds_an_epsilon_is_not_exact():
+    def with_eps(z, y):
+        p = _stable_sigmoid(z)
+        return -np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)), (p - y) / len(y)
+    result = ch04.cross_entropy_exact(with_eps)
+    assert result.status == "failed" and "epsilon" in result.message
 
 
-def test_ch04_gradient_step_uphill_is_explained():
-    result = ch04.gradient_descent_step(lambda ps, gs, lr: [p + lr * g for p, g in zip(ps, gs)])
-    assert "you added the gradient: the loss went up from 15.31 to 22.05" in result.message
-    result = ch04.gradient_descent_step(lambda ps, gs, lr: [p - g for p, g in zip(ps, gs)])
-    assert "multiply it by the learning rate" in result.message
-    result = ch04.gradient_descent_step(lambda ps, gs, lr: None)
-    assert "did you forget to `return`" in result.message
-
-
-def test_ch04_training_loop_mistakes():
-    def never_stops(X, y, lr, threshold, max_epochs=1000):
-        w, b, _ = train_until(X, y, lr, threshold=-1.0, max_epochs=max_epochs)
-        return w, b, max_epochs
-    result = ch04.train_until(never_stops)
-    assert "ran all 1000 epochs; it should stop at epoch" in result.message
-
-    def off_by_one(X, y, lr, threshold, max_epochs=1000):
-        w, b, epoch = train_until(X, y, lr, threshold, max_epochs)
-        return w, b, epoch - 1
-    result = ch04.train_until(off_by_one)
-    assert "off by one" in result.message
-
-    def no_descent(X, y, lr, threshold, max_epochs=1000):
-        return np.zeros(2), 0.0, 5
-    result = ch04.train_until(no_descent)
-    assert "did not descend" in result.message and "far above the threshold 0.01" in result.message
+def test_ch04_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("NNLIB_CHECKS_STRICT", "1")
+    with pytest.raises(CheckFailed, match="ran all 1000 epochs"):
+        ch04.train_until(lambda X, y, lr, threshold, max_epochs: _train_until(X, y, lr, -1.0, max_epochs))

@@ -381,6 +381,145 @@ CATALOGUE["03_activation_functions"] = {
 }
 
 
+CATALOGUE["04_loss_and_gradient_descent"] = {
+    "mse_after_sigmoid": [
+        ("gradient_with_respect_to_p", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((p - y) ** 2), 2 * (p - y) / len(y)
+            """), "the gradient with respect to the probability p"),
+        ("cross_entropy_gradient", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((p - y) ** 2), (p - y) / len(y)
+            """), "that is cross-entropy's gradient"),
+        ("missing_factor_2", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((p - y) ** 2), (p - y) * p * (1 - p) / len(y)
+            """), "the factor 2 from the square is missing"),
+        ("sum_not_mean", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((p - y) ** 2), 2 * (p - y) * p * (1 - p)
+            """), "times too large"),
+        ("slope_of_z", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((p - y) ** 2), 2 * (p - y) * z * (1 - z) / len(y)
+            """), "uses z (1 - z)"),
+        ("loss_of_logits", _w("""
+            def mse_after_sigmoid(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return np.mean((z - y) ** 2), 2 * (p - y) * p * (1 - p) / len(y)
+            """), "the MSE of the logits"),
+    ],
+    "cross_entropy_exact": [
+        ("through_p_overflows", _w("""
+            def cross_entropy_exact(z, y):
+                p = 1 / (1 + np.exp(-z))
+                return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(y)
+            """), "log(1 - 1) = -inf"),
+        ("clipped", _w("""
+            def cross_entropy_exact(z, y):
+                p = np.clip(1 / (1 + np.exp(-z)), 1e-15, 1 - 1e-15)
+                return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(y)
+            """), "clips p"),
+        ("sign", _w("""
+            def cross_entropy_exact(z, y):
+                e = np.exp(-np.abs(z))
+                p = np.where(z >= 0, 1.0, e) / (1 + e)
+                return -np.mean(np.maximum(z, 0) - z * y + np.log1p(e)), (p - y) / len(y)
+            """), "the minus sign"),
+        ("sum_not_mean", _w("""
+            def cross_entropy_exact(z, y):
+                e = np.exp(-np.abs(z))
+                p = np.where(z >= 0, 1.0, e) / (1 + e)
+                return np.sum(np.maximum(z, 0) - z * y + np.log1p(e)), (p - y)
+            """), "that is the sum"),
+        ("labels_swapped", _w("""
+            def cross_entropy_exact(z, y):
+                e = np.exp(-np.abs(z))
+                p = np.where(z >= 0, 1.0, e) / (1 + e)
+                return np.mean(np.maximum(z, 0) - z * (1 - y) + np.log1p(e)), (p - y) / len(y)
+            """), "you swapped y and 1 - y"),
+        ("gradient_sign", _w("""
+            def cross_entropy_exact(z, y):
+                e = np.exp(-np.abs(z))
+                p = np.where(z >= 0, 1.0, e) / (1 + e)
+                return np.mean(np.maximum(z, 0) - z * y + np.log1p(e)), (y - p) / len(y)
+            """), "your gradient has the wrong sign"),
+    ],
+    "diverging_rates": [
+        ("penalty_curvature_forgotten", _w("""
+            def diverging_rates():
+                return [0.3, 0.5, 0.7]
+            """), "adds 2 lam to every curvature"),
+        ("factor_2_missing", _w("""
+            def diverging_rates():
+                return [0.5, 0.7]
+            """), "your curvatures are half the real ones"),
+        ("one_over_lambda", _w("""
+            def diverging_rates():
+                return [0.2, 0.24, 0.3, 0.5, 0.7]
+            """), "not 1 / lambda"),
+        ("smallest_curvature", _w("""
+            def diverging_rates():
+                return [0.7]
+            """), "the largest curvature, not the smallest"),
+        ("not_monotone", _w("""
+            def diverging_rates():
+                return [0.24, 0.5]
+            """), "every larger one diverges too"),
+        ("not_a_rate", _w("""
+            def diverging_rates():
+                return [0.25, 0.3]
+            """), "is not one of the learning rates"),
+    ],
+    "train_until": [
+        ("bias_never_updated", _w("""
+            def train_until(X, y, lr, threshold, max_epochs=1000):
+                w, b = np.zeros(X.shape[1]), 0.0
+                for epoch in range(1, max_epochs + 1):
+                    e = X @ w + b - y
+                    w = w - lr * X.T @ (2 * e / len(y))
+                    if np.mean(e ** 2) <= threshold:
+                        break
+                return w, b, epoch
+            """), "the bias never moved"),
+        ("never_stops", _w("""
+            def train_until(X, y, lr, threshold, max_epochs=1000):
+                w, b = np.zeros(X.shape[1]), 0.0
+                for epoch in range(1, max_epochs + 1):
+                    g = 2 * (X @ w + b - y) / len(y)
+                    w, b = w - lr * X.T @ g, b - lr * g.sum()
+                return w, b, epoch
+            """), "ran all 1000 epochs"),
+        ("off_by_one", _w("""
+            def train_until(X, y, lr, threshold, max_epochs=1000):
+                w, b = np.zeros(X.shape[1]), 0.0
+                for epoch in range(1, max_epochs + 1):
+                    g = 2 * (X @ w + b - y) / len(y)
+                    w, b = w - lr * X.T @ g, b - lr * g.sum()
+                    if np.mean((X @ w + b - y) ** 2) <= threshold:
+                        break
+                return w, b, epoch
+            """), "off by one"),
+        ("uphill", _w("""
+            def train_until(X, y, lr, threshold, max_epochs=1000):
+                w, b = np.zeros(X.shape[1]), 0.0
+                for epoch in range(1, max_epochs + 1):
+                    e = X @ w + b - y
+                    g = 2 * e / len(y)
+                    w, b = w + lr * X.T @ g, b + lr * g.sum()
+                    if np.mean(e ** 2) <= threshold:
+                        break
+                return w, b, epoch
+            """), "you step uphill"),
+    ],
+}
+
+
 # --- running the catalogue ------------------------------------------------------------------------
 
 def _load(path):
