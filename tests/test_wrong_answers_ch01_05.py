@@ -520,6 +520,124 @@ CATALOGUE["04_loss_and_gradient_descent"] = {
 }
 
 
+CATALOGUE["05_backpropagation"] = {
+    "manual_gradients": [
+        ("relu_gate_ignored", _w("""
+            def manual_gradients():
+                return {"W1": np.array([[-4.0, 2.0], [8.0, -4.0]]), "b1": np.array([-4.0, 2.0]),
+                        "w2": np.array([-0.2, 0.0]), "b2": -2.0}
+            """), "its slope is 0, so nothing flows back"),
+        ("missing_factor_2", _w("""
+            def manual_gradients():
+                return {"W1": np.array([[-2.0, 0.0], [4.0, 0.0]]), "b1": np.array([-2.0, 0.0]),
+                        "w2": np.array([-0.1, 0.0]), "b2": -1.0}
+            """), "every gradient is half the right one"),
+        ("sign", _w("""
+            def manual_gradients():
+                return {"W1": np.array([[4.0, 0.0], [-8.0, 0.0]]), "b1": np.array([4.0, 0.0]),
+                        "w2": np.array([0.2, 0.0]), "b2": 2.0}
+            """), "every gradient has the wrong sign"),
+        ("transposed", _w("""
+            def manual_gradients():
+                return {"W1": np.array([[-4.0, 8.0], [0.0, 0.0]]), "b1": np.array([-4.0, 0.0]),
+                        "w2": np.array([-0.2, 0.0]), "b2": -2.0}
+            """), "your dL/dW1 is transposed"),
+        ("wrong_keys", _w("""
+            def manual_gradients():
+                return {"dW1": np.zeros((2, 2)), "db1": np.zeros(2), "dw2": np.zeros(2), "db2": 0.0}
+            """), "the dict lacks W1, b1, w2, b2"),
+    ],
+    "softmax_backward": [
+        ("diagonal_only", _w("""
+            def softmax_backward(z, grad_out):
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                s = e / e.sum(axis=1, keepdims=True)
+                return s * (1 - s) * grad_out
+            """), "only the diagonal"),
+        ("wrong_axis", _w("""
+            def softmax_backward(z, grad_out):
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                s = e / e.sum(axis=1, keepdims=True)
+                return s * (grad_out - np.sum(grad_out * s, axis=0, keepdims=True))
+            """), "sums over the wrong axis"),
+        ("overflow", _w("""
+            def softmax_backward(z, grad_out):
+                e = np.exp(z)
+                s = e / e.sum(axis=1, keepdims=True)
+                return s * (grad_out - np.sum(grad_out * s, axis=1, keepdims=True))
+            """), "exp(1000) overflows"),
+        ("sign", _w("""
+            def softmax_backward(z, grad_out):
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                s = e / e.sum(axis=1, keepdims=True)
+                return s * (np.sum(grad_out * s, axis=1, keepdims=True) - grad_out)
+            """), "the wrong sign"),
+        ("keepdims_missing", _w("""
+            def softmax_backward(z, grad_out):
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                s = e / e.sum(axis=1, keepdims=True)
+                return s * (grad_out - np.sum(grad_out * s, axis=1))
+            """), "raised ValueError"),
+    ],
+    "which_gradient_is_wrong": [
+        ("dW", _w("""
+            def which_gradient_is_wrong():
+                return "dW"
+            """), "the layer's dW agrees with the numerical gradient"),
+        ("db", _w("""
+            def which_gradient_is_wrong():
+                return "db"
+            """), "the layer's db agrees with the numerical gradient"),
+        ("dgamma", _w("""
+            def which_gradient_is_wrong():
+                return "dgamma"
+            """), "the layer's dgamma agrees with the numerical gradient"),
+        ("not_a_name", _w("""
+            def which_gradient_is_wrong():
+                return "all of them"
+            """), "answer with one of the names"),
+    ],
+    "scaled_tanh_backward": [
+        ("planted_bug_kept", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                a = np.tanh(x @ W + b)
+                dz = grad_out * gamma * (1 - a ** 2)
+                return dz @ W, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * a, axis=0)
+            """), "that is the planted bug"),
+        ("dgamma_from_z", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                dz = grad_out * gamma * (1 - np.tanh(z) ** 2)
+                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * z, axis=0)
+            """), "dgamma multiplies grad_out by z"),
+        ("dgamma_not_summed", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                a = np.tanh(x @ W + b)
+                dz = grad_out * gamma * (1 - a ** 2)
+                return dz @ W.T, x.T @ dz, dz.sum(axis=0), grad_out * a
+            """), "add up over the batch"),
+        ("gamma_missing", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                a = np.tanh(x @ W + b)
+                dz = grad_out * (1 - a ** 2)
+                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * a, axis=0)
+            """), "misses the factor gamma"),
+        ("slope_of_z", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                dz = grad_out * gamma * (1 - z ** 2)
+                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * np.tanh(z), axis=0)
+            """), "1 - z^2"),
+        ("db_extra_one_over_n", _w("""
+            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+                a = np.tanh(x @ W + b)
+                dz = grad_out * gamma * (1 - a ** 2)
+                return dz @ W.T, x.T @ dz, dz.mean(axis=0), np.sum(grad_out * a, axis=0)
+            """), "times too small"),
+    ],
+}
+
+
 # --- running the catalogue ------------------------------------------------------------------------
 
 def _load(path):
