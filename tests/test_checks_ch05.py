@@ -37,11 +37,18 @@ def engine_gradients():
             "w2": np.array([v.grad for v in w2]), "b2": b2.grad}
 
 
+def scaled_sigmoid_backward(x, W, b, gamma, G):
+    z = x @ W + b
+    s = 1 / (1 + np.exp(-gamma * z))
+    du = G * s * (1 - s)
+    return (du * gamma) @ W.T, x.T @ (du * gamma), (du * gamma).sum(axis=0), np.sum(du * z, axis=0)
+
+
 def test_correct_answers_pass_with_the_relative_error(capsys):
     assert ch05.manual_gradients(engine_gradients).passed
     assert ch05.softmax_backward(softmax_backward).passed
     assert ch05.which_gradient_is_wrong(lambda: "dx").passed
-    assert ch05.scaled_tanh_backward(scaled_tanh_backward).passed
+    assert ch05.scaled_sigmoid_backward(scaled_sigmoid_backward).passed
     out = capsys.readouterr().out
     assert out.count("✅") == 4 and "max relative error" in out
 
@@ -71,12 +78,15 @@ def test_a_wrong_gradient_is_reported_against_the_numerical_one():
 
 
 def test_a_crash_is_reported_not_raised():
-    result = ch05.scaled_tanh_backward(lambda x, W, b, gamma, G: x @ W @ W @ np.ones((7, 7)))
+    result = ch05.scaled_sigmoid_backward(lambda x, W, b, gamma, G: x @ W @ W @ np.ones((7, 7)))
     assert result.status == "error" and "ValueError" in result.message
 
 
 def test_strict_mode_raises_for_graders(monkeypatch):
     monkeypatch.setenv("NNLIB_CHECKS_STRICT", "1")
-    with pytest.raises(CheckFailed, match="planted bug"):
-        ch05.scaled_tanh_backward(ch05.scaled_tanh_backward_buggy)
-    assert ch05.scaled_tanh_backward(scaled_tanh_backward).passed
+    def db_as_mean(x, W, b, gamma, G):
+        dx, dW, db, dgamma = scaled_sigmoid_backward(x, W, b, gamma, G)
+        return dx, dW, db / len(x), dgamma
+    with pytest.raises(CheckFailed, match="5 times too small"):
+        ch05.scaled_sigmoid_backward(db_as_mean)
+    assert ch05.scaled_sigmoid_backward(scaled_sigmoid_backward).passed

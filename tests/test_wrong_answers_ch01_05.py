@@ -597,42 +597,48 @@ CATALOGUE["05_backpropagation"] = {
                 return "all of them"
             """), "answer with one of the names"),
     ],
-    "scaled_tanh_backward": [
-        ("planted_bug_kept", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
-                a = np.tanh(x @ W + b)
-                dz = grad_out * gamma * (1 - a ** 2)
-                return dz @ W, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * a, axis=0)
-            """), "that is the planted bug"),
-        ("dgamma_from_z", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+    "scaled_sigmoid_backward": [
+        ("dx_not_transposed", _w("""
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
                 z = x @ W + b
-                dz = grad_out * gamma * (1 - np.tanh(z) ** 2)
-                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * z, axis=0)
-            """), "dgamma multiplies grad_out by z"),
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * s * (1 - s)
+                return du * gamma @ W, x.T @ (du * gamma), (du * gamma).sum(axis=0), np.sum(du * z, axis=0)
+            """), "dx = dz @ W.T"),
+        ("dgamma_without_z", _w("""
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * s * (1 - s)
+                return (du * gamma) @ W.T, x.T @ (du * gamma), (du * gamma).sum(axis=0), np.sum(du, axis=0)
+            """), "dgamma is missing a factor"),
         ("dgamma_not_summed", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
-                a = np.tanh(x @ W + b)
-                dz = grad_out * gamma * (1 - a ** 2)
-                return dz @ W.T, x.T @ dz, dz.sum(axis=0), grad_out * a
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * s * (1 - s)
+                return (du * gamma) @ W.T, x.T @ (du * gamma), (du * gamma).sum(axis=0), du * z
             """), "add up over the batch"),
         ("gamma_missing", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
-                a = np.tanh(x @ W + b)
-                dz = grad_out * (1 - a ** 2)
-                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * a, axis=0)
-            """), "misses the factor gamma"),
-        ("slope_of_z", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
                 z = x @ W + b
-                dz = grad_out * gamma * (1 - z ** 2)
-                return dz @ W.T, x.T @ dz, dz.sum(axis=0), np.sum(grad_out * np.tanh(z), axis=0)
-            """), "1 - z^2"),
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * s * (1 - s)
+                return du @ W.T, x.T @ du, du.sum(axis=0), np.sum(du * z, axis=0)
+            """), "misses the factor gamma"),
+        ("tanh_slope", _w("""
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * (1 - s ** 2)
+                return (du * gamma) @ W.T, x.T @ (du * gamma), (du * gamma).sum(axis=0), np.sum(du * z, axis=0)
+            """), "tanh's rule"),
         ("db_extra_one_over_n", _w("""
-            def scaled_tanh_backward(x, W, b, gamma, grad_out):
-                a = np.tanh(x @ W + b)
-                dz = grad_out * gamma * (1 - a ** 2)
-                return dz @ W.T, x.T @ dz, dz.mean(axis=0), np.sum(grad_out * a, axis=0)
+            def scaled_sigmoid_backward(x, W, b, gamma, grad_out):
+                z = x @ W + b
+                s = 1 / (1 + np.exp(-gamma * z))
+                du = grad_out * s * (1 - s)
+                return (du * gamma) @ W.T, x.T @ (du * gamma), (du * gamma).mean(axis=0), np.sum(du * z, axis=0)
             """), "times too small"),
     ],
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlib.activations import sigmoid
 from nnlib.gradcheck import numerical_gradient
 from . import Mismatch, as_array, check, expect, expect_callable, expect_close, expect_tuple
 from . import progress as _progress
@@ -45,7 +46,7 @@ def _triple(result, fn_name, names):
     return [_array(r, name) for r, name in zip(expect_tuple(result, names, fn_name), names)]
 
 
-POINTS = {"manual_gradients": 3, "softmax_backward": 3, "which_gradient_is_wrong": 2, "scaled_tanh_backward": 3}
+POINTS = {"manual_gradients": 3, "softmax_backward": 3, "which_gradient_is_wrong": 2, "scaled_sigmoid_backward": 3}
 
 
 def progress():
@@ -199,43 +200,52 @@ def which_gradient_is_wrong(fn):
     return f"{wrong} is the wrong one (relative error {errors[wrong]:.2g}; the other three stay below 1e-8)."
 
 
-@check("scaled_tanh_backward")
-def scaled_tanh_backward(fn):
-    expect_callable(fn, "scaled_tanh_backward")
+def scaled_sigmoid_forward(x, W, b, gamma):
+    return 1 / (1 + np.exp(-gamma * (x @ W + b)))
+
+
+@check("scaled_sigmoid_backward")
+def scaled_sigmoid_backward(fn):
+    expect_callable(fn, "scaled_sigmoid_backward")
     worst = 0.0
     for i, shape in enumerate([(5, 3, 3), (4, 2, 3), (1, 4, 2)], 1):
         x, W, b, gamma, G = _tanh_case(504 + i, *shape)
         case = f"for case {i} (x {x.shape}, W {W.shape})"
         dx, dW, db, dgamma = (_array(r, n) for r, n in zip(
             expect_tuple(fn(x.copy(), W.copy(), b.copy(), gamma.copy(), G.copy()), ("dx", "dW", "db", "dgamma"),
-                         "scaled_tanh_backward"), ("dx", "dW", "db", "dgamma")))
+                         "scaled_sigmoid_backward"), ("dx", "dW", "db", "dgamma")))
         z = x @ W + b
-        a = np.tanh(z)
-        dz = G * gamma * (1 - a ** 2)
+        s = sigmoid(gamma * z)
+        du = G * s * (1 - s)                      # dL/du for u = gamma * z
+        dz = du * gamma
         n = len(x)
         if dgamma.shape == G.shape != gamma.shape:
             raise Mismatch(f"{case}, dgamma has shape {dgamma.shape}, one row per example: gamma is used for every "
                            f"example, so add up over the batch (axis 0) to get shape {gamma.shape}.")
-        if _same(dgamma, np.sum(G * z, axis=0)):
-            raise Mismatch(f"{case}, dgamma multiplies grad_out by z = x @ W + b; gamma multiplies tanh(z), so "
-                           "dgamma is the sum over the batch of grad_out * tanh(z).")
+        if _same(dgamma, np.sum(G * z, axis=0)) or _same(dgamma, np.sum(du, axis=0)):
+            raise Mismatch(f"{case}, dgamma is missing a factor: gamma multiplies z inside the sigmoid, so "
+                           "dL/dgamma = sum over the batch of dL/du * z, with dL/du = grad_out * s (1 - s).")
+        if _same(dgamma, np.sum(G * s, axis=0)):
+            raise Mismatch(f"{case}, dgamma multiplies grad_out by the output s; gamma sits inside the sigmoid here, "
+                           "so the chain rule goes through the sigmoid's slope and z.")
         if dx.shape == dz.shape and W.shape[0] == W.shape[1] and _same(dx, dz @ W):
-            raise Mismatch(f"{case}, dx = dz @ W: that is the planted bug. Each input feeds every unit through one "
-                           "row of W, so dx = dz @ W.T.")
+            raise Mismatch(f"{case}, dx = dz @ W: each input feeds every unit through one row of W, so dx = dz @ W.T.")
         if dx.shape != x.shape:
             raise Mismatch(f"{case}, dx has shape {dx.shape}, expected the shape of x, {x.shape}: dx = dz @ W.T.")
         if _same(db, dz.mean(axis=0)) and n > 1:
-            raise Mismatch(f"{case}, db is the mean of dz over the batch, {n} times too small: take the sum (the 1/N "
+            raise Mismatch(f"{case}, db is the mean over the batch, {n} times too small: take the sum (the 1/N "
                            "of a mean loss is already inside grad_out).")
-        if _same(dW, x.T @ (G * (1 - a ** 2))):
-            raise Mismatch(f"{case}, dW misses the factor gamma: the output is gamma * tanh(z), so dL/dz carries gamma.")
-        if _same(dW, x.T @ (G * gamma * (1 - z ** 2))):
-            raise Mismatch(f"{case}, your tanh slope is 1 - z^2; it is 1 - tanh(z)^2.")
+        if _same(dW, x.T @ du):
+            raise Mismatch(f"{case}, dW misses the factor gamma: z is multiplied by gamma before the sigmoid, so "
+                           "dL/dz = dL/du * gamma.")
+        t = np.tanh(gamma * z)
+        if _same(dW, x.T @ (G * (1 - t ** 2) * gamma)) or _same(dW, x.T @ (G * (1 - s ** 2) * gamma)):
+            raise Mismatch(f"{case}, your slope is tanh's rule, 1 - s^2; the sigmoid's slope is s (1 - s).")
         if _same(dW, x.T @ (G * gamma)):
-            raise Mismatch(f"{case}, dW skips the tanh: multiply by its slope, 1 - tanh(z)^2.")
+            raise Mismatch(f"{case}, dW skips the sigmoid: multiply by its slope s (1 - s).")
 
         def loss():
-            return float(np.sum(scaled_tanh_forward(x, W, b, gamma) * G))
+            return float(np.sum(scaled_sigmoid_forward(x, W, b, gamma) * G))
 
         for name, got, p in (("dx", dx, x), ("dW", dW, W), ("db", db, b), ("dgamma", dgamma, gamma)):
             worst = max(worst, _agree(got, numerical_gradient(loss, p), f"{case}, {name}"))
