@@ -180,11 +180,11 @@ CATALOGUE["02_hidden_layers"] = {
         ("one_bias_for_all", _w("""
             def dense_forward(X, W, b):
                 return X @ W + b[0]
-            """), "at index"),
-        ("elementwise", _w("""
+            """), "each neuron j has its own bias"),
+        ("a_crash_is_reported", _w("""
             def dense_forward(X, W, b):
                 return X * W + b
-            """), "raised ValueError"),
+            """), "your code raised ValueError"),
     ],
     "two_layer_forward": [
         ("activation_ignored", _w("""

@@ -36,6 +36,9 @@ def dense_forward(fn):
         what = f"for case {i} (X {X.shape}, W {W.shape}, b {b.shape}), dense_forward(X, W, b)"
         if got is not None and _close(got, X @ W):
             raise Mismatch(f"{what} equals X @ W: the bias is missing; every neuron adds its own b_j.")
+        if got is not None and len(b) > 1 and _close(got, X @ W + b[0]):
+            raise Mismatch(f"{what} adds b[0] to every neuron: each neuron j has its own bias b_j, so add the "
+                           "whole vector b (numpy adds it to every row).")
         if got is not None and np.shape(got) == (W.shape[1], X.shape[0]):
             raise Mismatch(f"{what} has shape {np.shape(got)}, expected {expected.shape}: one row per example "
                            "and one column per neuron, i.e. X @ W, not W.T @ X.T.")
