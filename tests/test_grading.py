@@ -88,9 +88,9 @@ def feedback(graded, name):
 
 def test_feedback_gives_each_question_its_points_and_the_checks_message(graded):
     text = feedback(graded, "partly_solved.ipynb")
-    assert "**4 / 10 points**" in text
+    assert "**4 / 11 points**" in text
     assert "## predict: 2 / 2 (passed)" in text and "✅ predict:" in text
-    assert "## mse_gradients: 0 / 3 (failed)" in text and "❌ mse_gradients: mse_gradients should return a pair" in text
+    assert "## ridge_gradients: 0 / 4 (failed)" in text and "❌ ridge_gradients: ridge_gradients returned None" in text
     assert "## fit_linear: 0 / 3 (not done)" in text and "⏳ fit_linear: not done yet" in text
 
 
@@ -119,7 +119,7 @@ def test_every_submission_gets_a_feedback_file(graded):
 def test_summary_table_is_printed(graded):
     out = graded["stdout"]
     assert out.splitlines()[0].split() == ["submission", "chapter", "score", "problems"]
-    assert "solved.ipynb" in out and "10/10" in out and f"graded {len(CASES)}" in out
+    assert "solved.ipynb" in out and "11/11" in out and f"graded {len(CASES)}" in out
 
 
 def test_rerun_skips_graded_files_keeps_rows_and_regrades_changed_ones(graded, tmp_path):
@@ -262,9 +262,9 @@ def test_an_object_that_equals_everything_does_not_pass(synthetic):
 
 def test_several_chapters_in_one_run_share_one_csv(synthetic):
     header, rows = synthetic
-    assert rows["ch01.ipynb"]["chapter"] == grading_cases.CHAPTER and rows["ch01.ipynb"]["total"] == "10"
-    assert "relu" in header and "predict" in header
-    assert rows["ch01.ipynb"]["relu"] == "" and rows["solved.ipynb"]["predict"] == ""
+    assert rows["ch01.ipynb"]["chapter"] == grading_cases.CHAPTER and rows["ch01.ipynb"]["total"] == "11"
+    assert "apply" in header and "predict" in header
+    assert rows["ch01.ipynb"]["apply"] == "" and rows["solved.ipynb"]["predict"] == ""
 
 
 # --- the plan: what comes from where -----------------------------------------------------------
@@ -301,16 +301,16 @@ def test_an_answer_cell_turned_into_markdown_is_named_with_its_question(tmp_path
     """A student who changed the answer cell's type by mistake was told 'not in your notebook'
     in the notes and 'not done yet' under the question; now the question says what to do."""
     sub = grading_cases.solved()
-    cell = next(c for c in sub["cells"] if c["id"] == "mse-answer")
+    cell = next(c for c in sub["cells"] if c["id"] == "predicted_refit-answer")
     cell["cell_type"] = "markdown"
     del cell["outputs"], cell["execution_count"]
     path = tmp_path / "s.ipynb"
     path.write_text(json.dumps(sub))
     result = grader.grade(path, ROOT / "solutions", timeout=30)
     q = {q["id"]: q for q in result["questions"]}
-    assert q["mse"]["points"] == 0 and q["predict"]["points"] == 2
-    assert any("is a markdown cell" in n and "code cell again" in n for n in q["mse"]["notes"]), q["mse"]
-    assert "## mse: 0 / 2" in report.feedback_markdown("s.ipynb", result).split("is a markdown cell")[0]
+    assert q["predicted_refit"]["points"] == 0 and q["predict"]["points"] == 2
+    assert any("is a markdown cell" in n and "code cell again" in n for n in q["predicted_refit"]["notes"]), q["predicted_refit"]
+    assert "## predicted_refit: 0 / 2" in report.feedback_markdown("s.ipynb", result).split("is a markdown cell")[0]
 
 
 def test_answer_names_are_the_definitions_not_the_imports():
@@ -513,20 +513,20 @@ def test_a_kernel_that_does_not_start_is_the_graders_problem_and_graded_again(tm
     assert "did not start (a problem of the grading setup" in rows["s.ipynb"]["error"], proc.stdout
     proc = run_cli(sub, "--out", out)                            # fixed: graded again, not skipped
     _, rows = read_csv(out / "grades.csv")
-    assert "the grader itself failed" in proc.stderr and rows["s.ipynb"]["total"] == "10", proc.stdout
+    assert "the grader itself failed" in proc.stderr and rows["s.ipynb"]["total"] == "11", proc.stdout
 
 
 @pytest.fixture(scope="module")
 def snooping(tmp_path_factory):
-    """predict is wrong (mse_gradients and fit_linear call it); mse tries to read the solution
-    notebook and raise with its hidden tests; mse_gradients' cell tries too."""
+    """predict is wrong (ridge_gradients and fit_linear call it); predicted_refit reads the solution
+    notebook and raises with its hidden tests; ridge_gradients' cell prints and raises them too."""
     read = (f"import json\nnb = json.load(open({str(grading_cases.SOLUTION)!r}))\n"
             "hidden = [line for c in nb['cells'] for line in c['source'] if 'assert' in line]\n")
     sub = grading_cases.solved(**{
         "predict-answer": "def predict(X, w, b):\n    return X @ w - b\n",
-        "mse-answer": "def mse(y_pred, y):\n" + "".join("    " + line + "\n" for line in read.splitlines())
+        "predicted_refit-answer": "def predicted_refit():\n" + "".join("    " + line + "\n" for line in read.splitlines())
                       + "    raise ValueError('HIDDEN ' + ' | '.join(hidden))\n",
-        "mse_gradients-answer": grading_cases.solution_source("mse_gradients-answer") + "\n" + read
+        "ridge_gradients-answer": grading_cases.solution_source("ridge_gradients-answer") + "\n" + read
                                 + "raw = open(" + repr(str(grading_cases.SOLUTION)) + ").read()\n"
                                 + "raise RuntimeError(raw[raw.index('BEGIN HIDDEN') - 40:][:1500])\n"})
     path = tmp_path_factory.mktemp("snooping") / "snooping.ipynb"
@@ -551,7 +551,7 @@ def test_a_failed_answer_that_uses_an_earlier_failed_function_says_so(snooping):
     result, text = snooping
     q = {q["id"]: q for q in result["questions"]}
     assert q["predict"]["status"] == "failed" and q["fit_linear"]["status"] == "failed"
-    assert any("uses `predict` (failed), from an earlier question" in n for n in q["mse_gradients"]["notes"])
+    assert any("uses `predict` (failed), from an earlier question" in n for n in q["ridge_gradients"]["notes"])
     assert not any("from an earlier question" in n for n in q["predict"]["notes"])
 
 
@@ -627,13 +627,13 @@ def _state(pid):
 
 
 def test_a_syntax_error_shows_its_line_and_a_missing_module_says_what_there_is(tmp_path):
-    sub = grading_cases.solved(**{"mse-answer": "def mse(y_pred, y)\n    return np.mean((y_pred - y) ** 2)\n",
+    sub = grading_cases.solved(**{"predicted_refit-answer": "def predicted_refit()\n    return 1.1, -32.6\n",
                                   "predict-answer": "import no_such_module_xyz\n"})
     path = tmp_path / "s.ipynb"
     path.write_text(json.dumps(sub))
     result = grader.grade(path, ROOT / "solutions", timeout=30)
     q = {q["id"]: q for q in result["questions"]}
-    assert "SyntaxError: expected ':' (line 1: `def mse(y_pred, y)`)" in q["mse"]["notes"][0], q["mse"]
+    assert "SyntaxError: expected ':' (line 1: `def predicted_refit()`)" in q["predicted_refit"]["notes"][0], q["predicted_refit"]
     assert "the grader has only the course's packages" in q["predict"]["notes"][0], q["predict"]
 
 
