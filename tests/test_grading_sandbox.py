@@ -22,7 +22,7 @@ from test_grading import read_csv, wait_gone
 
 TIMEOUT = "10"
 PREDICT = grading_cases.solution_source("predict-answer")
-FULL = {"predict": 2, "mse": 2, "mse_gradients": 3, "fit_linear": 3}
+FULL = {"predict": 2, "predicted_refit": 2, "ridge_gradients": 4, "fit_linear": 3}
 
 
 def run_cli(*args, env=None, timeout=600):
@@ -88,10 +88,10 @@ def attack(tmp_path_factory):
     memory = ("import numpy as np\ntry:\n    big = np.ones(3 << 27)\nexcept MemoryError:\n    big = None\n"
               "assert big is None, 'no memory limit'\n")
     flood = "print('x' * (50 << 20))\n"
-    surrogate = {"mse-answer": "def mse(y_pred, y):\n    raise ValueError('bad \\ud800 surrogate \\udcff')\n"}
+    surrogate = {"predicted_refit-answer": "def predicted_refit():\n    raise ValueError('bad \\ud800 surrogate \\udcff')\n"}
     evil_array = ("class Evil:\n    __array_interface__ = {'data': (8, False), 'shape': (4,), 'typestr': '<f8', 'version': 3}\n\n"
                   "def predict(X, w, b):\n    return Evil()\n")
-    endless_flood = {"mse-answer": "def mse(y_pred, y):\n    while True:\n        print('flood ' * 1000)\n"}
+    endless_flood = {"predicted_refit-answer": "def predicted_refit():\n    while True:\n        print('flood ' * 1000)\n"}
     cases = {
         "vandal.ipynb": (with_predict(vandal), FULL),
         "snoop.ipynb": (with_predict(snoop), FULL),
@@ -99,9 +99,9 @@ def attack(tmp_path_factory):
         "fork_bomb.ipynb": (with_predict(fork_bomb), FULL),
         "memory.ipynb": (with_predict(memory), FULL),
         "flood.ipynb": (with_predict(flood), FULL),
-        "surrogate.ipynb": (grading_cases.solved(**surrogate), {**FULL, "mse": 0}),
+        "surrogate.ipynb": (grading_cases.solved(**surrogate), {**FULL, "predicted_refit": 0}),
         "evil_array.ipynb": (with_predict(predict=evil_array), None),
-        "endless_flood.ipynb": (grading_cases.solved(**endless_flood), {**FULL, "mse": 0}),
+        "endless_flood.ipynb": (grading_cases.solved(**endless_flood), {**FULL, "predicted_refit": 0}),
         "classmate.ipynb": (grading_cases.solved(), FULL),
         # an honest student who imports the checks and runs one in an answer cell
         "self_check.ipynb": (with_predict("from nncourse.checks import ch01 as check",
@@ -174,7 +174,7 @@ def test_every_hostile_case_gets_its_stated_grade(attack):
         if expected is None:
             if not (row["error"] and row["total"] == "0"):
                 wrong[name] = row
-        elif {q: int(row[q]) for q in expected} != expected:
+        elif {q: row[q] for q in expected} != {q: str(v) for q, v in expected.items()}:
             wrong[name] = (row, feedback_of(attack, name))
     assert not wrong, wrong
 
@@ -211,11 +211,11 @@ def test_processes_and_memory_are_capped(attack):
 def test_output_floods_cost_nothing_and_timeouts_stay_timeouts(attack):
     assert attack["rows"]["flood.ipynb"]["total"] == "10"
     text = feedback_of(attack, "endless_flood.ipynb")
-    assert "## mse: 0 / 2 (timed out)" in text and len(text) < 20000
+    assert "## predicted_refit: 0 / 2 (timed out)" in text and len(text) < 20000
 
 
 def test_text_that_is_not_utf8_never_stops_the_run(attack):
-    assert "## mse: 0 / 2 (failed)" in feedback_of(attack, "surrogate.ipynb")
+    assert "## predicted_refit: 0 / 2 (failed)" in feedback_of(attack, "surrogate.ipynb")
     name = "\\xff\\xfe latin1 \\xe9.ipynb"
     assert attack["rows"][name]["total"] == "10", attack["rows"].keys()
 
@@ -298,7 +298,7 @@ def test_a_whole_notebook_has_a_time_limit(tmp_path):
     slow = "import time\ntime.sleep(6)\n"     # the first answer ends at about 6.5 s, the second would at 12.5 s
     sub = tmp_path / "slow.ipynb"
     sub.write_text(json.dumps(grading_cases.solved(**{
-        a: slow + grading_cases.solution_source(a) for a in ("predict-answer", "mse-answer", "mse_gradients-answer",
+        a: slow + grading_cases.solution_source(a) for a in ("predict-answer", "predicted_refit-answer", "ridge_gradients-answer",
                                                             "fit_linear-answer")})))
     proc = run_cli(sub, "--out", tmp_path / "out", "--submission-timeout", "10", "--timeout", "30")
     _, rows = read_csv(tmp_path / "out" / "grades.csv")

@@ -458,6 +458,8 @@ def _step(step, q, ns, session, result, timeout):
                 else:
                     result["notes"].append(note)
                 run = None
+            except Exception as exc:   # noqa: BLE001 - the student's process failed the cell itself (MemoryError...)
+                run = {"status": "error", "error": {"type": type(exc).__name__, "message": str(exc)}}
             if run and run.get("status") == "error":
                 (q["notes"] if q is not None else result["notes"]).append(f"{whose} raised {_explain(run.get('error'))}")
     if step.kind == "answer":
@@ -540,7 +542,7 @@ def _used_names(source):
 
 def _note_failed_dependencies(plan, questions):
     """A failed answer that calls the function of an earlier question that failed says so:
-    its own code may be right (chapter 1's mse_gradients calls predict)."""
+    its own code may be right (chapter 1's ridge_gradients calls predict)."""
     defined_by, answers = {}, {}
     for step in plan.steps:
         if step.kind == "answer" and step.question:

@@ -13,6 +13,7 @@ handle on it. Nothing here is trusted: the student's code runs in this process a
 replace all of it; the grader then gets whatever it sends, as data, judged as an answer.
 """
 import importlib.machinery
+import contextlib
 import io
 import os
 import resource
@@ -128,6 +129,9 @@ class Shell:
         self.ip = InteractiveShell.instance(config=config)
         self.ip.showtraceback = lambda *a, **k: None   # errors go back as data instead
         self.ip.showsyntaxerror = lambda *a, **k: None
+        # IPython 9 records every write to stdout in its history (InteractiveShell._tee), unbounded:
+        # an output flood would fill the sandbox's memory although _Capped drops it. Not wanted here.
+        self.ip._tee = lambda channel: contextlib.nullcontext()
         sys.meta_path.insert(0, _NoChecksFinder)
         self.ip.user_ns["check"] = _NoChecks("check")
 
