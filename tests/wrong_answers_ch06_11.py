@@ -90,3 +90,47 @@ CATALOGUE["06_training_failures"]["pick_learning_rate"] = [
     (_PICK + "    good = [i for i, (d, a) in enumerate(zip(dead, accuracy)) if d <= max_dead and a >= min_accuracy]\n"
              "    return max(good, key=lambda i: lrs[i]) if good else None\n", "the position of the rate in the list"),
 ]
+
+_ADAM = ("def adam_step(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):\n"
+         "    m = beta1 * m + (1 - beta1) * g\n    v = beta2 * v + (1 - beta2) * g ** 2\n")
+_MOM = "def momentum_step(w, g, v, lr, beta):\n"
+_ACC = "def accumulate(grads, sizes):\n"
+_MB = "def minibatches(n, batch_size, rng):\n"
+_PRED = "def predicted_first_steps():\n"
+CATALOGUE["08_optimizers"] = {
+    "momentum_step": [
+        (_MOM + "    v = beta * v + (1 - beta) * g\n    return w - lr * v, v\n", "a running average of the gradients"),
+        (_MOM + "    v = beta * v + lr * g\n    return w - lr * v, v\n", "the learning rate belongs in the weight update"),
+        (_MOM + "    w = w - lr * v\n    v = beta * v + g\n    return w, v\n", "moved along the old velocity"),
+        (_MOM + "    v = beta * v + g\n    return w + lr * v, v\n", "moved uphill"),
+    ],
+    "predicted_first_steps": [
+        (_PRED + "    return 0.01, 0.01 * 0.1 / 0.001\n", "forgot the square root"),
+        (_PRED + "    return 0.01, 0.01 * 0.1\n", "forgot that v shrinks too"),
+        (_PRED + "    return 0.01, 0.01\n", "they no longer cancel"),
+        (_PRED + "    return 0.001, 0.01 * 0.1 / np.sqrt(0.001)\n", "undoes the factor"),
+    ],
+    "adam_step": [
+        (_ADAM + "    c = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1, 1)\n"
+                 "    return w - lr * (m / c[0]) / (v / c[1] + eps), m, v\n", "square root"),
+        (_ADAM + "    c = (1 - beta1 ** (t + 1), 1 - beta2 ** (t + 1)) if bias_correction else (1, 1)\n"
+                 "    return w - lr * (m / c[0]) / (np.sqrt(v / c[1]) + eps), m, v\n", "off by one"),
+        (_ADAM + "    return w - lr * m / (np.sqrt(v) + eps), m, v\n", "you left out the correction"),
+        (_ADAM + "    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)\n"
+                 "    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v\n", "you still corrected m and v"),
+        (_ADAM.replace("(1 - beta1) * g\n", "g\n") + "    c = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1, 1)\n"
+                 "    return w - lr * (m / c[0]) / (np.sqrt(v / c[1]) + eps), m, v\n", "adds the whole gradient"),
+    ],
+    "accumulate": [
+        (_ACC + "    return sum(grads) / len(grads)\n", "in proportion to their size"),
+        (_ACC + "    return sum(grads)\n", "without weights"),
+        (_ACC + "    return sum(g * s for g, s in zip(grads, sizes))\n", "did not divide by the total"),
+    ],
+    "minibatches": [
+        (_MB + "    order = np.arange(n)\n    return [order[i:i + batch_size] for i in range(0, n, batch_size)]\n", "shuffle"),
+        (_MB + "    order = rng.permutation(n)\n    return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]\n",
+         "dropped the last, smaller batch"),
+        (_MB + "    order = rng.integers(0, n, n)\n    return [order[i:i + batch_size] for i in range(0, n, batch_size)]\n",
+         "sampled with replacement"),
+    ],
+}
