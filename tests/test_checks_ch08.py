@@ -38,19 +38,35 @@ def test_correct_momentum_passes():
 
 
 def test_adam_without_bias_correction_gets_a_hint():
-    def adam(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def adam(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g ** 2
         return w - lr * m / (np.sqrt(v) + eps), m, v
     r = ch08.adam_step(adam)
-    assert r.status == "failed" and "at step t=1" in r.message and "(1 - beta^t)" in r.message
+    assert r.status == "failed" and "at step t=1" in r.message and "1 - beta^t" in r.message
+
+
+def test_adam_reference_with_bias_correction_is_nnlibs():
+    from nnlib.optim import Adam
+    rng = np.random.default_rng(0)
+    w, m, v = rng.normal(size=3), np.zeros(3), np.zeros(3)
+    ref, p = Adam(lr=0.01), w.copy()
+    for t in range(1, 6):
+        g = rng.normal(size=3)
+        w, m, v = ch08._adam_ref(w, g, m, v, t, 0.01)
+        ref.step([p], [g])
+        assert np.allclose(w, p, rtol=1e-10, atol=1e-12)
+
+
+def test_predicted_first_steps_right_answer_passes():
+    assert ch08.predicted_first_steps(lambda: (0.01, 0.01 * 0.1 / np.sqrt(0.001))).passed
 
 
 def _adam_variant(return_hats=False, square=True):
-    def adam(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def adam(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * (g ** 2 if square else g)
-        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+        m_hat, v_hat = (m / (1 - beta1 ** t), v / (1 - beta2 ** t)) if bias_correction else (m, v)
         w = w - lr * m_hat / (np.sqrt(np.abs(v_hat)) + eps)
         return (w, m_hat, v_hat) if return_hats else (w, m, v)
     return adam
@@ -85,4 +101,4 @@ def test_dropping_the_last_partial_batch_is_caught():
         order = rng.permutation(n)
         return [order[i:i + size] for i in range(0, n - size + 1, size)]
     r = ch08.minibatches(batches)
-    assert r.status == "failed" and "expected 4" in r.message
+    assert r.status == "failed" and "dropped the last, smaller batch" in r.message
