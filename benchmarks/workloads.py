@@ -155,7 +155,8 @@ def train_plain_numpy(w, X, y, init, orders, return_weights=False):
     (parameters, gradients and Adam's state each in one flat array, activations and
     their gradients written in place with out=), and the loop does only the arithmetic.
     It shows what plain numpy reaches at this size: nnlib's own overhead is whatever
-    lies between the two.
+    lies between the two. Like the other trainers it computes each batch's loss
+    (fit logs it, and stops on NaN); unlike fit it computes no training accuracy per batch.
     Returns (epoch durations, training accuracy), and the trained [(W, b), ...] too
     when return_weights (the tests check it computes what nnlib computes).
     """
@@ -179,6 +180,7 @@ def train_plain_numpy(w, X, y, init, orders, return_weights=False):
     step, starts = 0, []
     for order in orders:
         starts.append(time.perf_counter())
+        total = 0.0
         for start in range(0, n, B):
             idx = order[start:start + B]
             hs, ds, rows = buffers[len(idx)]
@@ -195,6 +197,7 @@ def train_plain_numpy(w, X, y, init, orders, return_weights=False):
             z -= z.max(axis=1, keepdims=True)
             np.exp(z, out=d)
             d /= d.sum(axis=1, keepdims=True)
+            total += -np.log(d[rows, yb]).sum()                # the batch's loss, as every trainer reports it
             d[rows, yb] -= 1
             d *= f32(1 / len(idx))
             for i in reversed(range(L)):                        # backward
@@ -298,6 +301,24 @@ def train_sklearn(w, X, y, init, orders):
         raise RuntimeError("MLPClassifier did not shuffle once per epoch as expected: "
                            "the benchmark's batch-order hook needs updating")
     return _durations(starts, end), float(clf.score(X, y))
+
+
+def train_nnlib_before(w, X, y, init, orders):
+    """train_nnlib with another copy of nnlib, imported as the package ``nnlib_before``
+    (bench.py --before DIR puts DIR on the path): before and after a change, in one run."""
+    import nnlib_before as nb
+
+    layers = []
+    for i, (W, b) in enumerate(init):
+        dense = nb.Dense(*W.shape, dtype=np.float32)
+        dense.W, dense.b = W, b
+        layers += [dense, nb.ReLU()] if i < len(init) - 1 else [dense]
+    model = nb.Sequential(layers)
+    clock = _EpochClock()
+    model.fit(X, y, loss=nb.CrossEntropy(), optimizer=nb.Adam(w.lr), epochs=w.epochs,
+              batch_size=w.batch, seed=clock, verbose=False)
+    end = time.perf_counter()
+    return _durations(clock.starts, end), model.evaluate(X, y)["accuracy"]
 
 
 TRAINERS = {"nnlib": train_nnlib, "torch": train_torch, "sklearn": train_sklearn}

@@ -18,6 +18,8 @@ def as_generator(seed, name="seed"):
 
     The library never touches numpy's global random state: all randomness comes
     from a Generator made here, so the same seed gives the same numbers.
+    (A layer made with rng=None starts from seed 0; in a Sequential, the k-th such
+    layer gets a stream of its own, see ``default_stream``.)
     """
     if isinstance(seed, np.random.Generator):
         return seed
@@ -30,6 +32,16 @@ def as_generator(seed, name="seed"):
     raise TypeError(
         f"{name} must be an int or a numpy.random.Generator, got {type(seed).__name__}"
     )
+
+
+def default_stream(k):
+    """The random stream of the k-th layer (k = 0, 1, ...) of a model that was made with rng=None.
+
+    k = 0 is seed 0 itself (``default_rng([0]) == default_rng(0)``); k >= 1 is
+    ``default_rng([0, k])``, a stream no integer seed gives. So two ``Dense(8, 8)``
+    in one model start from different weights, and the model is the same at every run.
+    """
+    return np.random.default_rng([0, k] if k else [0])
 
 
 def check_dtype(dtype, where="dtype"):
@@ -51,6 +63,8 @@ def as_float_array(x, name, *, dtype=None, ndim=None, finite=True):
     """
     if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
         arr = x
+    elif isinstance(x, np.ndarray) and x.dtype.kind == "c" or np.iscomplexobj(x):
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype {np.asarray(x).dtype})")
     else:
         try:
             arr = np.asarray(x)
@@ -86,7 +100,9 @@ def check_choice(value, options, name):
 
 def check_positive_int(value, name, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if value is None or isinstance(value, (bool, numbers.Number)):
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
     return int(value)
 
 

@@ -63,86 +63,72 @@ def softmax(z, axis=-1):
 
 
 class _Activation(Layer):
-    """Shared plumbing for parameter-free elementwise layers."""
+    """Parameter-free elementwise layers: any input shape; what backward needs is kept in ``cache``."""
 
-    def _check_backward(self, grad_out, cached):
-        if cached is None:
-            raise RuntimeError(f"{self!r}: call forward before backward")
-        if grad_out.shape != cached.shape:
-            raise ValueError(
-                f"{self!r}.backward got grad_out of shape {grad_out.shape}: "
-                f"expected {cached.shape} (the shape of its output)"
-            )
+    cache = None          # the array backward needs (output, or the input's sign), set by forward
 
 
 class Identity(_Activation):
     """f(x) = x (a linear output, e.g. for regression)."""
 
     def forward(self, x, training=False):
-        self.shape = x.shape
+        self.cache = self._check_input(x)
         return x
 
     def backward(self, grad_out):
+        self._check_grad(grad_out, None if self.cache is None else self.cache.shape)
         return grad_out                       # f'(x) = 1
 
 
 class Sigmoid(_Activation):
     """f(x) = 1 / (1 + e^-x), in (0, 1); f'(x) = f(x)(1 - f(x)) <= 1/4."""
 
-    y = None
-
     def forward(self, x, training=False):
-        self.y = sigmoid(x)
+        self.cache = self.y = sigmoid(self._check_input(x))
         return self.y
 
     def backward(self, grad_out):
-        self._check_backward(grad_out, self.y)
+        self._check_grad(grad_out, None if self.cache is None else self.cache.shape)
         return grad_out * self.y * (1.0 - self.y)     # dL/dx = dL/dy * y (1 - y)
 
 
 class Tanh(_Activation):
     """f(x) = tanh(x), in (-1, 1); f'(x) = 1 - f(x)^2."""
 
-    y = None
-
     def forward(self, x, training=False):
-        self.y = np.tanh(x)
+        self.cache = self.y = np.tanh(self._check_input(x))
         return self.y
 
     def backward(self, grad_out):
-        self._check_backward(grad_out, self.y)
+        self._check_grad(grad_out, None if self.cache is None else self.cache.shape)
         return grad_out * (1.0 - self.y ** 2)         # dL/dx = dL/dy * (1 - y^2)
 
 
 class ReLU(_Activation):
     """f(x) = max(0, x); f'(x) = 1 where x > 0, else 0."""
 
-    mask = None
-
     def forward(self, x, training=False):
-        self.mask = x > 0
+        self.cache = self.mask = self._check_input(x) > 0
         return np.maximum(x, 0)
 
     def backward(self, grad_out):
-        self._check_backward(grad_out, self.mask)
+        self._check_grad(grad_out, None if self.cache is None else self.cache.shape)
         return grad_out * self.mask                   # no gradient where the unit was off
 
 
 class LeakyReLU(_Activation):
     """f(x) = x for x > 0, alpha * x otherwise: a small slope keeps units alive."""
 
-    mask = None
-
     def __init__(self, alpha=0.01):
         super().__init__()
         self.alpha = check_number(alpha, "LeakyReLU: alpha", low=0.0)
 
     def forward(self, x, training=False):
-        self.mask = x > 0
+        self.cache = self.mask = self._check_input(x) > 0
         return np.where(self.mask, x, self.alpha * x)
 
     def backward(self, grad_out):
-        self._check_backward(grad_out, self.mask)
+        self._check_grad(grad_out, None if self.cache is None else self.cache.shape)
         return grad_out * np.where(self.mask, 1.0, self.alpha).astype(grad_out.dtype)
 
     def __repr__(self):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._layer import Layer
+from ._layer import Layer, param_property
 from ._validate import check_dtype, check_positive_int
 from .layers import init_weights
 
@@ -36,9 +36,13 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
 class Conv2D(Layer):
     """2-D convolution: (batch, in_channels, H, W) -> (batch, out_channels, H', W')."""
 
+    W = param_property("W", "The kernels, shape (out_channels, in_channels, k, k): params['W'].")
+    b = param_property("b", "The biases, shape (out_channels,): params['b'] (None with bias=False).")
+
     def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, padding=0, bias=True,
                  init="he", rng=None, dtype=np.float64):
         super().__init__()
+        self.init, self.rng_default = init, rng is None
         self.in_channels = check_positive_int(in_channels, "Conv2D: in_channels")
         self.out_channels = check_positive_int(out_channels, "Conv2D: out_channels")
         self.kernel_size = check_positive_int(kernel_size, "Conv2D: kernel_size")
@@ -57,18 +61,18 @@ class Conv2D(Layer):
             self.grads["b"] = np.zeros(self.out_channels, dtype=self.dtype)
         self.cols = None
 
-    @property
-    def W(self):
-        return self.params["W"]
-
-    @property
-    def b(self):
-        return self.params.get("b")
+    def _reseed(self, rng):
+        """Draw the initial weights again from rng, if they are still those of seed 0 (see Sequential)."""
+        k, fan_in = self.kernel_size, self.in_channels * self.kernel_size ** 2
+        fold = lambda W: W.T.reshape(self.out_channels, self.in_channels, k, k)
+        if np.array_equal(self.W, fold(init_weights((fan_in, self.out_channels), self.init, 0, self.dtype))):
+            self.W = fold(init_weights((fan_in, self.out_channels), self.init, rng, self.dtype))
 
     def forward(self, x, training=False):
-        if getattr(x, "ndim", None) != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{self!r} got input of shape {getattr(x, 'shape', type(x).__name__)}: "
-                             f"expected (batch, {self.in_channels}, height, width)")
+        self._check_input(x)
+        if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[0] == 0:
+            raise ValueError(f"{self!r} got input of shape {x.shape}: "
+                             f"expected (batch, {self.in_channels}, height, width) with batch >= 1")
         k, s, p = self.kernel_size, self.stride, self.padding
         if x.shape[2] + 2 * p < k or x.shape[3] + 2 * p < k:
             raise ValueError(f"{self!r}: a {k}x{k} kernel does not fit an image of {x.shape[2]}x{x.shape[3]} "
@@ -88,12 +92,8 @@ class Conv2D(Layer):
         return out.reshape(n, *self.out_hw, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad_out):
-        if self.cols is None:
-            raise RuntimeError(f"{self!r}: call forward before backward")
-        n = self.padded_shape[0]
-        expected = (n, self.out_channels, *self.out_hw)
-        if grad_out.shape != expected:
-            raise ValueError(f"{self!r}.backward got grad_out of shape {grad_out.shape}: expected {expected}")
+        n = self.padded_shape[0] if self.cols is not None else None
+        self._check_grad(grad_out, None if self.cols is None else (n, self.out_channels, *self.out_hw))
         k, s, p = self.kernel_size, self.stride, self.padding
         g = grad_out.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)       # one row per output position
         self.grads["W"][...] = (g.T @ self.cols).reshape(self.params["W"].shape)  # dL/dW = sum over positions
@@ -123,12 +123,14 @@ class Flatten(Layer):
     shape = None
 
     def forward(self, x, training=False):
+        self._check_input(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten got input of shape {x.shape}: expected (batch, d1, d2, ...)")
         self.shape = x.shape
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_out):
-        if self.shape is None:
-            raise RuntimeError("Flatten: call forward before backward")
+        self._check_grad(grad_out, None if self.shape is None else (self.shape[0], int(np.prod(self.shape[1:]))))
         return grad_out.reshape(self.shape)
 
 
@@ -141,15 +143,12 @@ class GlobalAvgPool2D(Layer):
     shape = None
 
     def forward(self, x, training=False):
-        if getattr(x, "ndim", None) != 4:
-            raise ValueError(f"GlobalAvgPool2D got input of shape {getattr(x, 'shape', None)}: "
-                             "expected (batch, channels, height, width)")
+        self._check_input(x, 4, want="(batch, channels, height, width)")
         self.shape = x.shape
         return x.mean(axis=(2, 3))
 
     def backward(self, grad_out):
-        if self.shape is None:
-            raise RuntimeError("GlobalAvgPool2D: call forward before backward")
+        self._check_grad(grad_out, None if self.shape is None else self.shape[:2])
         n, c, h, w = self.shape
         # each pixel contributed 1 / (h w) of its map's mean
         return np.broadcast_to(grad_out[:, :, None, None] / (h * w), self.shape).copy()

@@ -9,6 +9,8 @@ Helpers: ``train_test_split``, ``one_hot``, ``standardize`` (and ``Standardizer`
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._validate import as_float_array, as_generator, check_number, check_positive_int
@@ -203,7 +205,7 @@ def train_test_split(X, y, *, test_size=0.25, seed=0, stratify=False):
     n = X.shape[0]
     if y.shape[0] != n:
         raise ValueError(f"train_test_split: X has {n} examples but y has {y.shape[0]}")
-    if isinstance(test_size, float):
+    if isinstance(test_size, numbers.Real) and not isinstance(test_size, (numbers.Integral, bool)):
         check_number(test_size, "train_test_split: test_size", low=0.0, high=1.0, low_open=True, high_open=True)
         frac = test_size
         n_test = int(round(test_size * n))

@@ -129,23 +129,28 @@ def layer_outputs(model, X, *, training=False):
     """
     _check_model(model, "layer_outputs")
     X, _ = model._check_xy(X, None, "layer_outputs")
-    outs = []
     with _untouched(model), np.errstate(over="ignore", invalid="ignore"):
+        if not training:
+            return _outputs(model, X)
+        outs = []
         for layer in model.layers:
-            X = layer.forward(X, training=training)
+            X = layer.forward(X, training=True)
             outs.append(X)
     return outs
 
 
 def _slope(layer, y):
-    """The activation's slope f'(z) at each output y (written with the output)."""
-    if isinstance(layer, Sigmoid):
-        return y * (1.0 - y)
-    if isinstance(layer, Tanh):
-        return 1.0 - y ** 2
-    if isinstance(layer, LeakyReLU):
-        return np.where(y > 0, 1.0, layer.alpha)
-    return (y > 0).astype(float)                      # ReLU
+    """The activation's slope f'(z) at each entry of its last forward pass: its own backward of a gradient of ones."""
+    return layer.backward(np.ones_like(y))
+
+
+def _outputs(model, x):
+    """Every layer's output for x in inference mode (each layer keeps what its backward needs)."""
+    outs = []
+    for layer in model.layers:
+        x = layer.forward(x, training=False)
+        outs.append(x)
+    return outs
 
 
 _MAX_SLOPE = {Sigmoid: 0.25, Tanh: 1.0, ReLU: 1.0, LeakyReLU: 1.0}
@@ -190,7 +195,11 @@ def dead_units(model, X):
 
 def dead_unit_fraction(model, X):
     """Fraction of all ReLU units in the model that are dead on X (0.0 when there are none)."""
-    dead = dead_units(model, X)
+    return _dead_fraction(dead_units(model, X))
+
+
+def _dead_fraction(dead):
+    """The fraction of dead units over all ReLU layers, from dead_units' list (0.0 without ReLU layers)."""
     total = sum(d.size for d in dead)
     return float(sum(int(d.sum()) for d in dead) / total) if total else 0.0
 
@@ -247,17 +256,13 @@ class Monitor:
         self._sum, self._batches = None, 0
         # One pass of the probe in inference mode: it reads the weights and changes nothing
         # that training uses (no running statistics, no random masks; gradients untouched).
-        x, outs = self._probe, []
-        for layer in model.layers:
-            x = layer.forward(x, training=False)
-            outs.append(x)
+        outs = _outputs(model, self._probe)
         means, stds, sats, dead = _stats(model, outs, self.threshold)
         rows["act_mean"].append(means)
         rows["act_std"].append(stds)
         rows["saturation"].append(sats)
         rows["dead_per_layer"].append(np.array([d.mean() for d in dead]))
-        total = sum(d.size for d in dead)
-        fraction = float(sum(int(d.sum()) for d in dead) / total) if total else 0.0
+        fraction = _dead_fraction(dead)
         rows["dead_fraction"].append(fraction)
         rows["loss"].append(logs.get("loss", np.nan))
         if dead:

@@ -25,8 +25,13 @@ def numerical_gradient(f, x, eps=1e-5):
     """Centered-difference gradient of the scalar function f() with respect to the array x.
 
     x is changed in place, one entry at a time, and restored; f takes no
-    arguments and must read x (e.g. a closure over a layer's weights).
+    arguments and must read x (e.g. a closure over a layer's weights). x must be
+    a float array: an integer array would round x + eps back to x.
     """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"numerical_gradient: x must be a float numpy array (it is nudged by eps={eps:g} in place), "
+                        f"got {type(x).__name__}{' of dtype ' + str(x.dtype) if isinstance(x, np.ndarray) else ''}; "
+                        f"use x = x.astype(float) and let f read that array")
     grad = np.zeros_like(x, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
     for _ in it:

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from ._layer import Layer
+from ._layer import Layer, param_property
 from ._validate import as_generator, check_dtype, check_positive_int
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh  # noqa: F401  (re-exported)
 from .regularization import BatchNorm, Dropout  # noqa: F401
@@ -70,7 +70,12 @@ class Dense(Layer):
 
     in_features -> out_features; ``W`` has shape (in_features, out_features) and
     ``b`` shape (out_features,). ``layer.W is layer.params["W"]``.
+    rng: an int seed or a numpy Generator for the initial weights; None is seed 0
+    (in a Sequential, each layer made with rng=None gets a stream of its own).
     """
+
+    W = param_property("W", "The weights, shape (in_features, out_features): params['W'].")
+    b = param_property("b", "The biases, shape (out_features,): params['b'] (None with bias=False).")
 
     def __init__(self, in_features, out_features, *, bias=True, init="xavier", rng=None,
                  dtype=np.float64):
@@ -80,6 +85,7 @@ class Dense(Layer):
         self.dtype = check_dtype(dtype, "Dense")
         self.use_bias = bool(bias)
         self.init = init
+        self.rng_default = rng is None
         W = init_weights((self.in_features, self.out_features), init, rng, self.dtype)
         self.params["W"] = W
         self.grads["W"] = np.zeros_like(W)
@@ -88,39 +94,14 @@ class Dense(Layer):
             self.grads["b"] = np.zeros(self.out_features, dtype=self.dtype)
         self.x = None
 
-    # W and b are the arrays in params: assigning copies values in, keeping identity.
-    @property
-    def W(self):
-        return self.params["W"]
-
-    @W.setter
-    def W(self, value):
-        self._set("W", value)
-
-    @property
-    def b(self):
-        return self.params.get("b")
-
-    @b.setter
-    def b(self, value):
-        if not self.use_bias:
-            raise AttributeError(f"{self!r} was made with bias=False: it has no b")
-        self._set("b", value)
-
-    def _set(self, name, value):
-        value = np.asarray(value, dtype=self.dtype)
-        target = self.params[name]
-        if value.shape != target.shape:
-            raise ValueError(f"{self!r}: {name} must have shape {target.shape}, got {value.shape}")
-        target[...] = value
+    def _reseed(self, rng):
+        """Draw the initial weights again from rng, if they are still those of seed 0 (see Sequential)."""
+        shape = (self.in_features, self.out_features)
+        if np.array_equal(self.W, init_weights(shape, self.init, 0, self.dtype)):
+            self.W = init_weights(shape, self.init, rng, self.dtype)
 
     def forward(self, x, training=False):
-        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_features:
-            shape = getattr(x, "shape", type(x).__name__)
-            hint = " (for one example use x.reshape(1, -1))" if getattr(x, "ndim", 0) == 1 else ""
-            raise ValueError(
-                f"{self!r} got input of shape {shape}: expected (batch, {self.in_features}){hint}"
-            )
+        self._check_input(x, 2, self.in_features)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         self.x = x
@@ -130,13 +111,7 @@ class Dense(Layer):
         return y
 
     def backward(self, grad_out):
-        if self.x is None:
-            raise RuntimeError(f"{self!r}: call forward before backward")
-        if grad_out.shape != (self.x.shape[0], self.out_features):
-            raise ValueError(
-                f"{self!r}.backward got grad_out of shape {grad_out.shape}: "
-                f"expected {(self.x.shape[0], self.out_features)} (the shape of its output)"
-            )
+        self._check_grad(grad_out, None if self.x is None else (self.x.shape[0], self.out_features))
         grad_out = grad_out.astype(self.dtype, copy=False)
         np.matmul(self.x.T, grad_out, out=self.grads["W"])   # dL/dW = x.T @ dL/dy
         if self.use_bias:

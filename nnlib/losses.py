@@ -34,6 +34,9 @@ class Loss:
         pred = as_float_array(pred, f"{type(self).__name__}: pred", finite=False)
         if pred.ndim not in (1, 2):
             raise ValueError(f"{type(self).__name__}: pred must be (batch,) or (batch, outputs), got shape {pred.shape}")
+        if pred.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}: pred is an empty batch (shape {pred.shape}): "
+                             f"a mean over no examples is undefined")
         return pred
 
     def _need_forward(self):
@@ -151,6 +154,10 @@ class CrossEntropy(Loss):
                 if not np.isfinite(t).all() or (t != np.round(t)).any():
                     raise TypeError("CrossEntropy: labels must be whole numbers (class indices), "
                                     f"got e.g. {t[(~np.isfinite(t)) | (t != np.round(t))][0]}")
+                if t.size and (t.min() < 0 or t.max() >= k):     # before the cast: 1e20 does not fit an int
+                    bad = t[(t < 0) | (t >= k)][0]
+                    raise ValueError(f"CrossEntropy: label {bad:g} is out of range for {k} classes "
+                                     f"(expected 0..{k - 1})")
                 t = t.astype(np.int64)
             if t.size and (t.min() < 0 or t.max() >= k):
                 bad = t[(t < 0) | (t >= k)][0]

@@ -16,6 +16,9 @@ def accuracy(output, target):
     """
     output = np.asarray(output)
     target = np.asarray(target)
+    if output.shape[:1] != target.shape[:1] or (target.size != output.size and target.size != len(output)):
+        raise ValueError(f"accuracy: output has shape {output.shape} but target has shape {target.shape}: "
+                         f"expected one label per row of output, or a target of the output's shape")
     if output.ndim == 2 and output.shape[1] > 1 and target.shape != output.shape:
         return _fraction(output.argmax(axis=1) == target.reshape(-1))
     if output.ndim == 2 and output.shape[1] > 1 and _is_one_hot(target):
@@ -35,7 +38,10 @@ def _is_one_hot(t):
 def r2_score(pred, target):
     """Coefficient of determination: 1 - SS_res / SS_tot (1 is a perfect fit, 0 is predicting the mean)."""
     pred = np.asarray(pred, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64).reshape(pred.shape)
+    target = np.asarray(target, dtype=np.float64)
+    if target.size != pred.size or target.shape[:1] != pred.shape[:1]:
+        raise ValueError(f"r2_score: pred has shape {pred.shape} but target has shape {target.shape}; they must match")
+    target = target.reshape(pred.shape)
     ss_res = np.sum((target - pred) ** 2)
     ss_tot = np.sum((target - target.mean(axis=0)) ** 2)
     if ss_tot == 0:

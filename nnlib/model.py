@@ -13,15 +13,17 @@ loss falls below ``stop_at_loss``.
 from __future__ import annotations
 
 import math
+from operator import is_
 import sys
 import warnings
 
 import numpy as np
 
-from ._validate import as_float_array, as_generator, check_number, check_positive_int
+from ._validate import as_float_array, as_generator, check_number, check_positive_int, default_stream
 from .losses import get_loss
 from .metrics import accuracy
 from .optim import get_optimizer
+from .regularization import BatchNorm, get_regularizer
 
 __all__ = ["Sequential", "History", "TrainingDivergedWarning"]
 
@@ -66,26 +68,20 @@ class History:
         return f"History({len(self.epoch)} epochs: {last})"
 
 
-def _movable(layer):
-    """True if layer's params and grads are arrays under the same names that no other attribute holds or views."""
-    params, grads = layer.params, getattr(layer, "grads", None)
-    if not (isinstance(params, dict) and isinstance(grads, dict) and params.keys() == grads.keys()):
-        return False
-    arrays = [*params.values(), *grads.values()]
-    if not all(isinstance(a, np.ndarray) and a.base is None for a in arrays):
+def _only_in_params(layer):
+    """True if no attribute of layer but params and grads holds (a view of) one of their arrays.
+
+    Only then may the arrays move into the model's flat arrays: a layer that also keeps
+    ``self.W = self.params["W"]`` would go on using the old array.
+    """
+    arrays = [*layer.params.values(), *layer.grads.values()]
+    if layer.params.keys() != layer.grads.keys() or not all(isinstance(a, np.ndarray) for a in arrays):
         return False
     held = []
-    for name, value in getattr(layer, "__dict__", {}).items():
+    for name, value in vars(layer).items():
         if name not in ("params", "grads"):
             held += value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
     return not any(np.may_share_memory(h, a) for h in held if isinstance(h, np.ndarray) for a in arrays)
-
-
-def _moved(array, space):
-    """A copy of array in space (a 1-D view with room for exactly its values)."""
-    view = space.reshape(array.shape)
-    view[...] = array
-    return view
 
 
 def _want_progress(verbose):
@@ -97,16 +93,41 @@ def _want_progress(verbose):
 
 
 class Sequential:
-    """A model made of layers applied one after another."""
+    """A model made of layers applied one after another.
+
+    Each layer object may appear once: a layer keeps its last input for its backward
+    pass, so a second use would overwrite what the first needs (and a shared Dense
+    would get only one use's gradient). Make a new layer for each place.
+
+    Layers made with rng=None each start from seed 0 on their own; in a Sequential
+    the k-th of them (k = 0, 1, ...) is given its own stream (seed 0 for the first,
+    ``np.random.default_rng([0, k])`` for the others) unless its weights or random
+    state were changed since it was made. So two ``Dense(8, 8)`` start different,
+    and the model is the same at every run.
+
+    The parameters of all layers live in one flat array and their gradients in
+    another (``model.flat_parameters()``); each layer's ``params`` and ``grads``
+    are views into them, plain arrays of the usual shapes. The optimizer updates
+    the whole model in one go.
+    """
 
     def __init__(self, layers):
+        if not isinstance(layers, (list, tuple)):
+            raise TypeError(f"Sequential takes a list of layers, e.g. Sequential([Dense(2, 8), ReLU(), Dense(8, 1)]), "
+                            f"got {type(layers).__name__} {layers!r}")
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential needs at least one layer")
-        width = None
+        width, seen = None, {}
         for i, layer in enumerate(layers):
             if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
                 raise TypeError(f"Sequential: item {i} ({layer!r}) is not a layer (it needs forward and backward)")
+            if id(layer) in seen:
+                raise ValueError(
+                    f"Sequential: layer {i} {layer!r} is the same object as layer {seen[id(layer)]}. A layer "
+                    f"remembers its input for backward, so each place needs its own: make a new "
+                    f"{type(layer).__name__}(...) for each (nnlib does not share weights between layers)")
+            seen[id(layer)] = i
             n_in = getattr(layer, "in_features", None)
             if width is not None and n_in is not None and n_in != width:
                 raise ValueError(
@@ -117,34 +138,54 @@ class Sequential:
         self.layers = layers
         self.history = None
         self.loss = None
-        self._put_parameters_in_one_array()
+        self.optimizer = None
+        self.output = None
+        defaults = [layer for layer in layers if getattr(layer, "rng_default", False)]
+        for k, layer in enumerate(defaults):
+            layer._reseed(default_stream(k))
+            layer.rng_default = False
+        self._flatten()
 
-    def _put_parameters_in_one_array(self):
-        """Move all parameters into one flat array, and all gradients into another.
+    def _flatten(self):
+        """Put all parameters in one flat array and all gradients in another; layers get views.
 
-        Each layer's params and grads become views into them: the same values and
-        shapes, still plain arrays (``layer.W is layer.params["W"]``). An optimizer
-        then updates the whole model with a few numpy calls per step instead of a
-        few per parameter (see nnlib.optim). Done only when all of them share one
-        float dtype and every layer keeps its arrays in params and grads alone;
-        otherwise nothing changes, and training is only slower.
+        Done when every parameter and gradient shares one float dtype and no layer keeps
+        its arrays anywhere but in params and grads; otherwise the optimizer updates
+        the layers' arrays one by one (the same numbers, a little slower).
         """
         owners = [layer for layer in self.layers if getattr(layer, "params", None)]
-        if not owners or len(set(map(id, owners))) != len(owners) or not all(map(_movable, owners)):
+        self._owners = owners
+        arrays = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
+        self._flat, self._views = None, arrays
+        if not arrays or len({a.dtype for a in arrays}) != 1 or arrays[0].dtype.kind != "f" \
+                or not all(map(_only_in_params, owners)):
             return
-        arrays = [a for layer in owners for a in (*layer.params.values(), *layer.grads.values())]
-        dtypes = {a.dtype for a in arrays}
-        if len(dtypes) != 1 or dtypes.pop().kind != "f":
-            return
-        size = sum(p.size for layer in owners for p in layer.params.values())
-        flat_params, flat_grads = np.empty(size, arrays[0].dtype), np.empty(size, arrays[0].dtype)
+        params = np.concatenate([p.ravel() for layer in owners for p in layer.params.values()])
+        grads = np.concatenate([layer.grads[k].ravel() for layer in owners for k in layer.params])
         start = 0
         for layer in owners:
             for name, p in layer.params.items():
                 stop = start + p.size
-                layer.params[name] = _moved(p, flat_params[start:stop])
-                layer.grads[name] = _moved(layer.grads[name], flat_grads[start:stop])
+                layer.params[name] = params[start:stop].reshape(p.shape)
+                layer.grads[name] = grads[start:stop].reshape(p.shape)
                 start = stop
+        self._flat = (params, grads)
+        self._views = [a for layer in owners for d in (layer.params, layer.grads) for a in d.values()]
+
+    def flat_parameters(self):
+        """(params, grads): lists of the arrays an optimizer steps over for this model.
+
+        Normally ``[flat_params], [flat_grads]``, the one flat array of all parameters and
+        the one of all gradients; the per-layer lists otherwise (see _flatten). If a
+        layer's arrays were replaced or moved (another Sequential took the layer),
+        the flat arrays are made again from the layers' current values.
+        """
+        current = [a for layer in self._owners for d in (layer.params, layer.grads) for a in d.values()]
+        if len(current) != len(self._views) or not all(map(is_, current, self._views)):
+            self._flatten()
+        if self._flat is None:
+            return self.parameters(), self.gradients()
+        return [self._flat[0]], [self._flat[1]]
 
     # --- the network itself -------------------------------------------------
     def forward(self, x, training=False):
@@ -166,6 +207,40 @@ class Sequential:
             grad_out = layer.backward(grad_out)
         self.layers[0].need_input_grad = True
         return grad_out
+
+    def train_step(self, xb, yb, loss=None, optimizer=None, regularizer=None):
+        """One step of gradient descent on the batch (xb, yb); returns the loss value.
+
+        The four lines of training::
+
+            out = model.forward(xb, training=True)      # 1. forward
+            value = loss.forward(out, yb)               # 2. loss
+            model.backward(loss.backward())             # 3. backward: every layer's grads
+            optimizer.step(params, grads)               # 4. update
+
+        loss / optimizer: default to the ones of the last fit. regularizer: e.g.
+        ``nnlib.regularization.L2(1e-3)``, adds its gradient before the step (the value
+        returned is the loss without its penalty). If the loss is NaN or inf no step is
+        taken (the value says so). ``model.output`` keeps the batch's output.
+        xb and yb are used as given (fit checks X and y once).
+        """
+        loss = get_loss(loss) if loss is not None else self.loss
+        optimizer = get_optimizer(optimizer) if optimizer is not None else self.optimizer
+        if loss is None or optimizer is None:
+            raise ValueError("Sequential.train_step: give loss=... and optimizer=... (or call fit first)")
+        self.loss, self.optimizer = loss, optimizer
+        self.output = out = self.forward(xb, training=True)
+        value = loss.forward(out, yb)
+        if not math.isfinite(value):
+            return value
+        self.backward(loss.backward(), need_input_grad=False)
+        params, grads = self.flat_parameters()
+        if regularizer is not None:
+            regularizer.add_gradient(self)
+        optimizer.step(params, grads)
+        if regularizer is not None:
+            regularizer.after_step(self, optimizer)
+        return value
 
     def parameters(self):
         """All parameter arrays, layer by layer (the arrays themselves, not copies)."""
@@ -218,24 +293,41 @@ class Sequential:
             )
         if y is None:
             return X, None
+        if np.iscomplexobj(y):
+            raise TypeError(f"{who}: y must hold real numbers, got complex values")
         y = np.asarray(y)
         if y.dtype.kind not in "iufb":
             raise TypeError(f"{who}: y must be numeric labels or targets, got dtype {y.dtype}")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{who}: X has {X.shape[0]} examples but y has {y.shape[0]}")
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"{who}: X has {X.shape[0]} examples but y has {y.shape[0] if y.ndim else 'shape ()'}")
         if y.dtype.kind == "f":
             y = as_float_array(y, f"{who}: y", dtype=self.dtype)
         return X, y
 
-    def fit(self, X, y, *, loss, optimizer, epochs=10, batch_size=32, shuffle=True,
-            validation_data=None, seed=0, stop_at_loss=None, verbose="auto", callbacks=()):
-        """Train with mini-batch gradient descent; return a History.
+    def _check_targets(self, loss, X, y, who):
+        """Let the loss check every target before the first step (the output of one example gives the shape)."""
+        if len(X) == 0:
+            raise ValueError(f"{who}: X has no examples (shape {X.shape})")
+        out = self.forward(X[:1])
+        try:
+            loss.forward(np.zeros((len(X), *out.shape[1:]), out.dtype), y)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{who}: y does not fit the loss: {exc}") from None
 
-        X: (examples, features); y: targets as the loss expects them.
-        batch_size: examples per step (None or len(X): full batch; 1: one at a time).
+    def fit(self, X, y, *, loss, optimizer, epochs=10, batch_size=32, shuffle=True, validation_data=None,
+            seed=0, stop_at_loss=None, verbose="auto", callbacks=(), regularizer=None):
+        """Train with mini-batch gradient descent (``train_step`` on each batch); return a History.
+
+        X: (examples, features); y: targets as the loss expects them (every one is checked
+        before the first step).
+        batch_size: examples per step (None or len(X): full batch; 1: one at a time). With a
+        BatchNorm layer, a last partial batch of 1 joins the batch before it (BatchNorm
+        cannot normalise one example).
         stop_at_loss: stop once an epoch's mean training loss is <= this value.
         seed: shuffles the batches (an int or a numpy Generator).
         verbose: "auto" shows a progress bar in a notebook or terminal; False is quiet.
+        regularizer: e.g. ``nnlib.regularization.L2(1e-3)`` or ``L1(1e-3)`` (the logged loss
+        is the data loss, without the penalty).
         callbacks: objects with any of the methods on_train_begin(model),
         on_batch_end(model, epoch, batch) (after the update; layer.grads still hold
         this batch's gradients) and on_epoch_end(model, epoch, logs) (may add
@@ -243,66 +335,37 @@ class Sequential:
         If the loss becomes NaN or inf, training stops with a TrainingDivergedWarning
         and history.diverged is True.
         """
-        loss = get_loss(loss)
-        optimizer = get_optimizer(optimizer)
-        X, y = self._check_xy(X, y, "Sequential.fit")
-        n = X.shape[0]
-        epochs = check_positive_int(epochs, "Sequential.fit: epochs")
-        batch_size = n if batch_size is None else min(check_positive_int(batch_size, "Sequential.fit: batch_size"), n)
+        who = "Sequential.fit"
+        loss, optimizer, regularizer = get_loss(loss), get_optimizer(optimizer), get_regularizer(regularizer)
+        if y is None:
+            raise ValueError(f"{who}: y is None; fit needs the targets (labels or values) of X")
+        X, y = self._check_xy(X, y, who)
+        epochs = check_positive_int(epochs, f"{who}: epochs")
+        batch_size = len(X) if batch_size is None else check_positive_int(batch_size, f"{who}: batch_size")
         if stop_at_loss is not None:
-            stop_at_loss = check_number(stop_at_loss, "Sequential.fit: stop_at_loss", low=0.0)
+            stop_at_loss = check_number(stop_at_loss, f"{who}: stop_at_loss", low=0.0)
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError("Sequential.fit: validation_data must be a pair (X_val, y_val)")
-            Xv, yv = self._check_xy(*validation_data, "Sequential.fit: validation_data")
-        rng = as_generator(seed, "Sequential.fit: seed")
-        # Fail early, with the loss's own message, on targets it cannot take.
-        loss.forward(self.forward(X[:1]), y[:1])
-        metric = loss.metric
-        y_mean = y.mean(axis=0) if metric == "r2" else None
-        ss_tot = float(np.sum((y - y_mean) ** 2)) if metric == "r2" else None
-
-        self.loss = loss
-        history = History()
-        self.history = history
-        bar = None
-        if _want_progress(verbose):
-            from tqdm.auto import tqdm
-            bar = tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
-        params, grads = self.parameters(), self.gradients()
+                raise ValueError(f"{who}: validation_data must be a pair (X_val, y_val)")
+            validation_data = self._check_xy(*validation_data, f"{who}: validation_data")
+        rng = as_generator(seed, f"{who}: seed")
+        self._check_targets(loss, X, y, who)
+        self.loss, self.optimizer, self.stop_training = loss, optimizer, False
+        self.history = history = History()
         callbacks = list(callbacks or ())
-        self.stop_training = False
         for cb in callbacks:
             if hasattr(cb, "on_train_begin"):
                 cb.on_train_begin(self)
+        bar = _progress_bar(verbose, epochs)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for epoch in range(1, epochs + 1):
-                    order = rng.permutation(n) if shuffle else np.arange(n)
-                    total_loss, total_metric = 0.0, 0.0
-                    for start in range(0, n, batch_size):
-                        idx = order[start:start + batch_size]
-                        xb, yb = X[idx], y[idx]
-                        out = self.forward(xb, training=True)
-                        value = loss.forward(out, yb)
-                        if not math.isfinite(value):
-                            self._diverged(history, epoch, start // batch_size + 1, value, optimizer)
-                            return history
-                        self.backward(loss.backward(), need_input_grad=False)
-                        optimizer.step(params, grads)
-                        for cb in callbacks:
-                            if hasattr(cb, "on_batch_end"):
-                                cb.on_batch_end(self, epoch, start // batch_size)
-                        total_loss += value * len(idx)
-                        if metric == "r2":
-                            total_metric += float(np.sum((yb.reshape(out.shape) - out) ** 2))
-                        else:
-                            total_metric += accuracy(out, yb) * len(idx)
-                    logs = {"loss": total_loss / n}
-                    logs[metric] = 1.0 - total_metric / ss_tot if metric == "r2" else total_metric / n
+                    order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+                    logs = self._epoch(X, y, order, batch_size, epoch, regularizer, callbacks)
+                    if logs is None:
+                        return history
                     if validation_data is not None:
-                        for key, value in self.evaluate(Xv, yv, loss=loss).items():
-                            logs["val_" + key] = value
+                        logs.update({"val_" + k: v for k, v in self.evaluate(*validation_data, loss=loss).items()})
                     for cb in callbacks:
                         if hasattr(cb, "on_epoch_end"):
                             cb.on_epoch_end(self, epoch, logs)
@@ -310,20 +373,55 @@ class Sequential:
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-                    if stop_at_loss is not None and logs["loss"] <= stop_at_loss:
-                        history.stopped_epoch = epoch
-                        history.stop_reason = (
-                            f"stopped at epoch {epoch}: loss {logs['loss']:.4g} <= stop_at_loss {stop_at_loss:g}"
-                        )
-                        break
-                    if self.stop_training:
-                        history.stopped_epoch = epoch
-                        history.stop_reason = history.stop_reason or f"stopped at epoch {epoch} by a callback"
+                    if self._should_stop(history, epoch, logs["loss"], stop_at_loss):
                         break
         finally:
             if bar is not None:
                 bar.close()
         return history
+
+    def _batches(self, n, batch_size):
+        """(start, stop) of each batch; with BatchNorm a last batch of 1 joins the one before."""
+        starts = list(range(0, n, batch_size))
+        if len(starts) > 1 and n - starts[-1] == 1 and any(isinstance(l, BatchNorm) for l in self.layers):
+            starts.pop()
+        return list(zip(starts, starts[1:] + [n]))
+
+    def _epoch(self, X, y, order, batch_size, epoch, regularizer, callbacks):
+        """One pass over the data in batches; returns the epoch's logs, or None if the loss diverged."""
+        r2 = self.loss.metric == "r2"
+        total_loss = total_metric = 0.0
+        for batch, (start, stop) in enumerate(self._batches(len(X), batch_size)):
+            idx = order[start:stop]
+            xb, yb = X[idx], y[idx]
+            value = self.train_step(xb, yb, regularizer=regularizer)
+            if not math.isfinite(value):
+                self._diverged(self.history, epoch, batch + 1, value, self.optimizer)
+                return None
+            for cb in callbacks:
+                if hasattr(cb, "on_batch_end"):
+                    cb.on_batch_end(self, epoch, batch)
+            total_loss += value * len(idx)
+            if r2:
+                total_metric += float(np.sum((yb.reshape(self.output.shape) - self.output) ** 2))
+            else:
+                total_metric += accuracy(self.output, yb) * len(idx)
+        n = len(X)
+        if r2:
+            ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
+            r2_value = 1.0 - total_metric / ss_tot if ss_tot else float(total_metric == 0)   # as metrics.r2_score
+            return {"loss": total_loss / n, "r2": r2_value}
+        return {"loss": total_loss / n, self.loss.metric: total_metric / n}
+
+    def _should_stop(self, history, epoch, value, stop_at_loss):
+        if stop_at_loss is not None and value <= stop_at_loss:
+            history.stop_reason = f"stopped at epoch {epoch}: loss {value:.4g} <= stop_at_loss {stop_at_loss:g}"
+        elif self.stop_training:
+            history.stop_reason = history.stop_reason or f"stopped at epoch {epoch} by a callback"
+        else:
+            return False
+        history.stopped_epoch = epoch
+        return True
 
     def _diverged(self, history, epoch, batch, value, optimizer):
         history.diverged = True
@@ -335,7 +433,7 @@ class Sequential:
             f"{f' (now {lr:g})' if lr is not None else ''}, smaller initial weights, "
             f"or batch normalization (exploding gradients)."
         )
-        warnings.warn(history.stop_reason, TrainingDivergedWarning, stacklevel=3)
+        warnings.warn(history.stop_reason, TrainingDivergedWarning, stacklevel=4)
 
     # --- using a trained model ---------------------------------------------
     def predict(self, X):
@@ -348,7 +446,11 @@ class Sequential:
         loss = get_loss(loss) if loss is not None else self.loss
         if loss is None:
             raise ValueError("Sequential.evaluate: give loss=... (the model has not been fit yet)")
+        if y is None:
+            raise ValueError("Sequential.evaluate: y is None; evaluate needs the targets of X")
         X, y = self._check_xy(X, y, "Sequential.evaluate")
+        if len(X) == 0:
+            raise ValueError(f"Sequential.evaluate: X has no examples (shape {X.shape})")
         with np.errstate(over="ignore", invalid="ignore"):
             out = self.forward(X, training=False)
             value = loss.forward(out, y)
@@ -356,3 +458,10 @@ class Sequential:
             from .metrics import r2_score
             return {"loss": value, "r2": r2_score(out, y)}
         return {"loss": value, "accuracy": accuracy(out, y)}
+
+
+def _progress_bar(verbose, epochs):
+    if not _want_progress(verbose):
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)

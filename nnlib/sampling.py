@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layer import Layer
+from ._layer import Layer, param_property
 from ._validate import as_generator, check_dtype, check_positive_int
 from .activations import log_softmax
 from .layers import init_weights
@@ -60,13 +60,8 @@ class SampledSoftmax(Layer):
         self.columns_computed = None
         self._cache = None
 
-    @property
-    def W(self):
-        return self.params["W"]
-
-    @property
-    def b(self):
-        return self.params.get("b")
+    W = param_property("W", "The output weights, shape (in_features, num_classes): params['W'].")
+    b = param_property("b", "The biases, shape (num_classes,): params['b'] (None with bias=False).")
 
     def forward(self, x, training=False):
         """All num_classes logits: x @ W + b (the layer's prediction)."""
@@ -124,9 +119,9 @@ class SampledSoftmax(Layer):
                            "for a full softmax use Dense with CrossEntropy")
 
     def _check_x(self, x):
-        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"{self!r} got input of shape {getattr(x, 'shape', type(x).__name__)}: "
-                             f"expected (batch, {self.in_features})")
+        self._check_input(x, 2, self.in_features)
+        if x.shape[0] == 0:
+            raise ValueError(f"{self!r} got an empty batch (shape {x.shape}): expected at least one example")
 
     def __repr__(self):
         return f"SampledSoftmax({self.in_features} -> {self.num_classes}, {self.num_sampled} sampled)"

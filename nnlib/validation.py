@@ -28,8 +28,10 @@ def cross_validate(build, X, y, *, k=5, seed=0, metric=None, **fit_kwargs):
     y = np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"cross_validate: X has {len(X)} examples but y has {len(y)}")
-    if not callable(build):
-        raise TypeError("cross_validate: build must be a function that returns a new model")
+    if not callable(build) or hasattr(build, "layers") or hasattr(build, "forward"):
+        raise TypeError(f"cross_validate: build must be a function that returns a new, untrained model "
+                        f"(e.g. build=lambda: Sequential([...])), got {type(build).__name__}; one model "
+                        f"would be trained on every fold in turn")
     make_optimizer = fit_kwargs.pop("optimizer", None)
     if make_optimizer is None or not callable(make_optimizer) or hasattr(make_optimizer, "step"):
         raise TypeError("cross_validate: pass optimizer=a function returning a new optimizer, "

@@ -127,3 +127,67 @@ def test_setting_weights_of_the_wrong_shape():
     layer = Dense(2, 3)
     with pytest.raises(ValueError, match=r"W must have shape \(2, 3\), got \(3, 2\)"):
         layer.W = np.zeros((3, 2))
+
+
+# --- issue 13: each of these used to end in a numpy traceback or a wrong message -------------------
+from nnlib.conv import Conv2D, Flatten  # noqa: E402
+from nnlib.metrics import accuracy, r2_score  # noqa: E402
+from nnlib.sampling import SampledSoftmax  # noqa: E402
+from nnlib.validation import cross_validate  # noqa: E402
+from nnlib import Identity  # noqa: E402
+
+
+def _after_forward(layer, x):
+    layer.forward(x)
+    return layer
+
+
+CLEAR_ERRORS = {
+    "ReLU.forward(list)": (lambda: ReLU().forward([[1.0, -1.0]]), TypeError, r"ReLU\(\): input must be a numpy array, got list"),
+    "Identity.forward(list)": (lambda: Identity().forward([1.0]), TypeError, "input must be a numpy array, got list"),
+    "Flatten.forward(list)": (lambda: Flatten().forward([[1.0]]), TypeError, "input must be a numpy array, got list"),
+    "Dense.forward(list)": (lambda: Dense(2, 2, rng=0).forward([[1.0, 2.0]]), TypeError, "must be a numpy array, got list"),
+    "Dense.backward(list)": (lambda: _after_forward(Dense(2, 2, rng=0), np.ones((1, 2))).backward([[1.0, 1.0]]),
+                             TypeError, r"backward: grad_out must be a numpy array, got list"),
+    "ReLU.backward(list)": (lambda: _after_forward(ReLU(), np.ones((1, 2))).backward([[1.0, 1.0]]),
+                            TypeError, "grad_out must be a numpy array"),
+    "Identity.backward(wrong shape)": (lambda: _after_forward(Identity(), np.ones((3, 2))).backward(np.ones((3, 5))),
+                                       ValueError, r"grad_out of shape \(3, 5\): expected \(3, 2\)"),
+    "Flatten.backward(wrong shape)": (lambda: _after_forward(Flatten(), np.ones((3, 2, 2))).backward(np.ones((3, 5))),
+                                      ValueError, r"expected \(3, 4\)"),
+    "fit(empty X)": (lambda: model().fit(np.zeros((0, 3)), np.zeros(0, int), loss=CrossEntropy(), optimizer=SGD(),
+                                         verbose=False), ValueError, r"X has no examples \(shape \(0, 3\)\)"),
+    "Conv2D.forward(empty batch)": (lambda: Conv2D(1, 2, 3, rng=0).forward(np.zeros((0, 1, 5, 5))), ValueError,
+                                    "with batch >= 1"),
+    "SampledSoftmax.loss(empty batch)": (lambda: SampledSoftmax(4, 10, num_sampled=3, rng=0).loss(
+        np.zeros((0, 4)), np.zeros(0, int)), ValueError, "got an empty batch"),
+    "MSE(empty batch)": (lambda: MSE().forward(np.zeros((0, 1)), np.zeros((0, 1))), ValueError, "empty batch"),
+    "Optimizer.step(int parameter)": (lambda: SGD(0.1).step([np.zeros(3, int)], [np.ones(3)]), TypeError,
+                                      "parameter 0 has dtype int64; parameters and gradients must be float arrays"),
+    "Sequential(one layer, not a list)": (lambda: Sequential(Dense(2, 2, rng=0)), TypeError,
+                                          r"Sequential takes a list of layers.*got Dense"),
+    "fit(X, None)": (lambda: model().fit(np.zeros((4, 3)), None, loss=CrossEntropy(), optimizer=SGD(), verbose=False),
+                     ValueError, "y is None; fit needs the targets"),
+    "accuracy(mismatched shapes)": (lambda: accuracy(np.zeros((4, 3)), np.zeros(5, int)), ValueError,
+                                    r"accuracy: output has shape \(4, 3\) but target has shape \(5,\)"),
+    "r2_score(mismatched shapes)": (lambda: r2_score(np.zeros(4), np.zeros(5)), ValueError,
+                                    r"r2_score: pred has shape \(4,\) but target has shape \(5,\)"),
+    "cross_validate(a model, not a build function)": (
+        lambda: cross_validate(model(), np.zeros((10, 3)), np.zeros(10, int), loss="cross_entropy",
+                               optimizer=lambda: SGD()), TypeError, "build must be a function that returns a new"),
+    "CrossEntropy(label 1e20)": (lambda: CrossEntropy().forward(np.zeros((2, 3)), np.array([0.0, 1e20])), ValueError,
+                                 r"label 1e\+20 is out of range for 3 classes"),
+    "Dense(in_features='3')": (lambda: Dense("3", 2), TypeError, "in_features must be an integer >= 1, got str '3'"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLEAR_ERRORS), ids=list(CLEAR_ERRORS))
+def test_bad_input_gets_a_clear_error(case):
+    call, kind, match = CLEAR_ERRORS[case]
+    with pytest.raises(kind, match=match):
+        call()
+
+
+def test_test_size_as_a_numpy_float_is_a_fraction():
+    X_tr, X_te, _, _ = data.train_test_split(np.zeros((8, 2)), np.zeros(8), test_size=np.float32(0.25))
+    assert len(X_te) == 2 and len(X_tr) == 6

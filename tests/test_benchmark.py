@@ -129,9 +129,11 @@ def test_one_go_update_equals_the_update_parameter_by_parameter(make):
         grads = [rng.standard_normal(p.shape) for p in loose]
         for g, mg in zip(grads, model.gradients()):
             mg[...] = g
-        fast.step(model.parameters(), model.gradients())
+        fast.step(*model.flat_parameters())               # the whole model in one array, as train_step does
         slow.step(loose, grads)
-    assert fast._flat is not None and slow._flat is None  # each took the path meant for it
+    (flat,), _ = model.flat_parameters()
+    assert len(fast.shapes) == 1 and len(slow.shapes) == 4 and flat.size == sum(p.size for p in loose)
+    assert all(np.shares_memory(p, flat) for p in model.parameters())   # the layers' arrays are views of it
     for a, b in zip(model.parameters(), loose):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 

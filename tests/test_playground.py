@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 
+from nnlib.regularization import get_regularizer
+
 from nnlib import BatchNorm, BinaryCrossEntropy, CrossEntropy, Dense, Dropout, MSE, ReLU, Sigmoid, Tanh
 from nnlib.optim import SGD, Adam, Momentum
 from nnlib.playground import DATASETS, DEFAULTS, FEATURES, PRESETS, Playground, feature_matrix, make_data
@@ -168,7 +170,7 @@ def test_regularization_adds_its_gradient_to_the_weights_only(kind):
     for layer in pg.model.layers:
         for g in layer.grads.values():
             g[...] = 0.0
-    pg._penalty()
+    get_regularizer(kind, 0.3).add_gradient(pg.model)       # the playground's penalty: nnlib.regularization's
     for layer in pg.dense_layers:
         expected = 0.3 * (layer.W if kind == "L2" else np.sign(layer.W))
         assert np.array_equal(layer.grads["W"], expected)
@@ -190,7 +192,7 @@ def test_gradient_with_the_penalty_matches_numerical(kind, penalty):
 
     pg.loss.forward(model.forward(F), T)
     model.backward(pg.loss.backward())
-    pg._penalty()
+    get_regularizer(kind, 0.3).add_gradient(model)
     for layer in pg.dense_layers:
         assert relative_error(layer.grads["W"], numerical_gradient(total, layer.W)) < 1e-6
 
@@ -233,7 +235,12 @@ def test_l1_sets_a_weight_that_its_penalty_carries_across_zero_to_exactly_zero(k
     g = np.array([0.0, 0.0, 0.1])            # the loss's gradient: only the third weight's, and it crosses zero
     layer.W[:, 0], layer.grads["W"][:, 0] = W, g
     b = layer.b.copy()
-    pg._update_weights(pg.model.parameters(), pg.model.gradients())
+    reg = get_regularizer(kind, 0.1)                 # what Sequential.train_step does after backward
+    if reg is not None:
+        reg.add_gradient(pg.model)
+    pg.optimizer.step(pg.model.parameters(), pg.model.gradients())
+    if reg is not None:
+        reg.after_step(pg.model, pg.optimizer)
     if kind == "L1":
         expected = [0.0, -0.5 + 0.01, 0.004 - 0.01 - 0.01]
         assert layer.W[0, 0] == 0.0                                  # exactly 0, not -0.006

@@ -3,7 +3,7 @@
 The class is a state machine you can test without a browser: every button and
 slider calls one of ``set``, ``step``, ``reset``, ``regenerate``, ``play``,
 ``pause`` and ``load_preset``; the widgets only mirror ``settings``. Here: the
-settings, the data, building the network, the training step (with L1 or L2), what
+settings, the data, building the network, the training step (``Sequential.train_step``, with nnlib.regularization's L1 or L2), what
 the pictures show, presets and play mode. The choices themselves are in
 ``choices.py``, export and the whole state in ``export.py``, the figures in
 ``pictures.py``, the widgets in ``app.py`` (loaded on first display).
@@ -20,11 +20,28 @@ from ..diagnostics import Monitor, activation_stats, dead_units
 from ..layers import BatchNorm, Dense, Dropout, Tanh
 from ..losses import MSE, BinaryCrossEntropy, CrossEntropy
 from ..model import Sequential
+from ..regularization import get_regularizer
 from . import export, share
 from .choices import (ACTIVATIONS, DATA_KEYS, DATASETS, DEFAULTS, DOMAIN, MULTICLASS, NETWORK_KEYS, OPTIMIZERS,
                       PRESETS, check_settings, feature_matrix, make_data)
 
 __all__ = ["Playground"]
+
+
+class _Monitored:
+    """The step's regularizer, with the monitor reading ||dL/dW|| first (the loss's gradient, before the penalty)."""
+
+    def __init__(self, regularizer, monitor, epoch, batch):
+        self.regularizer, self.monitor, self.epoch, self.batch = regularizer, monitor, epoch, batch
+
+    def add_gradient(self, model):
+        self.monitor.on_batch_end(model, self.epoch, self.batch)
+        if self.regularizer is not None:
+            self.regularizer.add_gradient(model)
+
+    def after_step(self, model, optimizer):
+        if self.regularizer is not None:
+            self.regularizer.after_step(model, optimizer)
 
 
 class Playground:
@@ -162,54 +179,17 @@ class Playground:
         return idx[:len(self.settings["hidden"])]
 
     # --- training -------------------------------------------------------------------------
-    def _penalty(self):
-        """Add the regularization's gradient to the weights' gradients (weights only, not biases)."""
-        s = self.settings
-        if s["regularization"] == "none" or not s["reg_rate"]:
-            return
-        rate = float(s["reg_rate"])
-        for layer in self.dense_layers:
-            if s["regularization"] == "L2":
-                layer.grads["W"] += rate * layer.W           # d/dW of rate/2 * sum W^2
-            else:
-                layer.grads["W"] += rate * np.sign(layer.W)  # d/dW of rate * sum |W|
-
-    def _update_weights(self, params, grads):
-        """One optimizer step on the loss's gradients (already in grads) plus the regularization's.
-
-        With L1, a weight that the penalty's own part of the step carries across zero lands on
-        exactly 0, as in the TensorFlow Playground: that is what makes L1 weights sparse (exactly
-        zero) instead of jittering around zero. The penalty's part is lr * rate * sign(W), with W
-        before the step; so before it, the weight was W_new + lr * rate * sign(W), and where that
-        and W_new have opposite signs, the penalty alone crossed zero. (A weight that the loss's
-        gradient carries across zero keeps its new value.) For SGD and momentum this is exactly the
-        Playground's rule; Adam scales its steps, so for Adam it is the same test with lr * rate as the
-        yardstick. (The Playground also freezes such a weight at 0 for good; here the loss's gradient
-        may move it again in a later step.)
-        """
-        s = self.settings
-        l1 = s["regularization"] == "L1" and s["reg_rate"]
-        signs = [np.sign(layer.W) for layer in self.dense_layers] if l1 else None
-        self._penalty()
-        self.optimizer.step(params, grads)
-        if l1:
-            shift = self.optimizer.lr * float(s["reg_rate"])
-            for layer, sign in zip(self.dense_layers, signs):
-                W = layer.W
-                W[(W + shift * sign) * W < 0] = 0.0           # crossed zero by the penalty's step: exactly 0
-
     def train_epoch(self):
-        """One pass over the training points in shuffled mini-batches, one optimizer step each."""
-        model, loss, bs = self.model, self.loss, int(self.settings["batch_size"])
-        params, grads = model.parameters(), model.gradients()
+        """One pass over the training points in shuffled mini-batches: ``model.train_step`` on each,
+        with the L1 or L2 penalty of ``nnlib.regularization`` (L1 sets a weight its own step carries
+        across zero to exactly 0, as the TensorFlow Playground does)."""
+        s, model, bs = self.settings, self.model, int(self.settings["batch_size"])
+        regularizer = get_regularizer(s["regularization"], float(s["reg_rate"]))
         order = self.rng.permutation(len(self.F_train))
         for batch, start in enumerate(range(0, len(order), bs)):
             idx = order[start:start + bs]
-            out = model.forward(self.F_train[idx], training=True)
-            loss.forward(out, self.T_train[idx])
-            model.backward(loss.backward(), need_input_grad=False)
-            self.monitor.on_batch_end(model, self.epoch, batch)      # reads ||dL/dW|| before the penalty
-            self._update_weights(params, grads)
+            model.train_step(self.F_train[idx], self.T_train[idx], self.loss, self.optimizer,
+                             _Monitored(regularizer, self.monitor, self.epoch, batch))
         self.epoch += 1
         self._measure()
         self.monitor.on_epoch_end(model, self.epoch, {"loss": self.train_loss})

@@ -122,7 +122,7 @@ def load_state_dict(pg, state):
         # makes its state arrays, which then take the saved values.
         for g in pg.model.gradients():
             g[...] = 0.0
-        pg.optimizer.step(pg.model.parameters(), pg.model.gradients())
+        pg.optimizer.step(*pg.model.flat_parameters())      # the arrays train_step steps over
         for name, arrays in saved["state"].items():
             for target, value in zip(getattr(pg.optimizer, name), arrays):
                 target[...] = np.asarray(value)
