@@ -14,42 +14,101 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test git-filter work update colab colab-env hub-proxy exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run every test (nnlib, claims, notebooks, exercises)"
-	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make update     get the course's latest version (git pull; your answers in work/ are kept)"
+	@echo "make colab      add/refresh the Open-in-Colab link and install cell (then make exercises)"
+	@echo "make exercises  regenerate exercises/ from solutions/ (never overwrites edited ones; FORCE=1)"
 	@echo "make grade      grade submissions: make grade SUBMISSIONS=submissions OUT=grades (a folder, or 'subs/*.ipynb')"
 	@echo "                (Linux, sandboxed with bubblewrap; GRADE_ARGS=--no-sandbox where there is none)"
 
+# uv, when it is on the PATH, makes the venv and installs several times faster (the same packages).
+UV := $(shell command -v uv 2>/dev/null)
+# PYTHONWARNINGS: setuptools' "Editable installation" warning box is about folders named like the
+# package in the working directory: here they are the package itself.
+PIP_INSTALL = $(if $(UV),$(UV) pip install --python $(PY),PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --progress-bar on)
+step = @printf '\n==> %s\n' $(1)
+
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(call step,"[1/4] creating the virtual environment $(VENV) (once)")
+	$(if $(UV),$(UV) venv --seed $(VENV),$(PYTHON) -m venv $(VENV))
+	$(if $(UV),,$(PY) -m pip install --quiet --upgrade pip)
 
 $(VENV)/.lab-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[lab]'
+	$(call step,"[2/4] installing the course and JupyterLab into $(VENV) (once; about 1-2 minutes)")
+	$(PIP_INSTALL) -e '.[lab]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[lab,test]'
+	$(call step,"installing the course with its test tools into $(VENV) (once)")
+	$(PIP_INSTALL) -e '.[lab,test]'
 	touch $@ $(VENV)/.lab-installed
 
 $(VENV)/.grade-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[lab,grade]'
+	$(PIP_INSTALL) -e '.[lab,grade]'
 	touch $@
 
-install: $(VENV)/.lab-installed
+install: $(VENV)/.lab-installed git-filter
 install-test: $(VENV)/.test-installed
 
-lab: install
-	$(BLAS_ENV) $(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
+# Chapters: JupyterLab's autosave writes outputs into them. nbstripout as a git "clean" filter (the
+# filter named in .gitattributes) makes git see them without outputs: `git status` stays clean and
+# `git pull` updates them. Configured in this clone's .git/config only; not in a linked worktree
+# (its config is shared with the main checkout) and not outside git.
+# --keep-id: graders match cells by id. The language_info keys: what a kernel adds on first run.
+NBSTRIPOUT = $(PY) -m nbstripout --keep-id --extra-keys '$(addprefix metadata.language_info.,codemirror_mode \
+  file_extension mimetype nbconvert_exporter pygments_lexer version)'
+git-filter: $(VENV)/.lab-installed
+	$(call step,"[3/4] git: chapters' outputs are not changes (nbstripout filter)")
+	@if ! git rev-parse --git-dir >/dev/null 2>&1; then echo "   not a git clone: skipped"; \
+	elif [ "$$(git rev-parse --git-dir)" != "$$(git rev-parse --git-common-dir)" ]; then \
+	    echo "   linked worktree: skipped (set filter.nbstripout.clean yourself if you want it)"; \
+	else git config filter.nbstripout.clean "$(NBSTRIPOUT)" && git config filter.nbstripout.smudge cat && \
+	    git config diff.ipynb.textconv "$(NBSTRIPOUT) -t" && echo "   filter.nbstripout set in .git/config"; fi
 
-test: install-test
+# Exercises: your answers go in work/ (git-ignored), copied from exercises/ by nncourse.workspace;
+# a course update never overwrites a copy you changed.
+work: install
+	$(call step,"[4/4] your own copies of the exercises: work/ (answer there; git pull never touches them)")
+	@$(PY) -m nncourse.workspace exercises work --quiet
+
+# Get the course's latest version. `git add` first: with a clean filter git still takes a chapter
+# whose size changed (outputs saved) for a local change until it is staged (staging the cleaned
+# chapter stages nothing new); then the pull replaces it. Answers in work/ are never touched.
+update: git-filter
+	$(call step,"updating the course (git pull); your answers in work/ are kept")
+	git add --update -- notebooks
+	git pull --no-rebase --no-edit
+	@$(PY) -m nncourse.workspace exercises work --quiet
+
+lab: install work
+	$(BLAS_ENV) $(PY) -m nncourse.lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
+
+test: install-test colab-env hub-proxy
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# "Open in Colab" link + Colab-only install cell in every chapter and solution (then make exercises).
+colab: install
+	$(PY) -m nncourse.colab
+
+# A venv with Google Colab's package versions (tests/colab/requirements.txt), kept between runs:
+# tests/test_colab.py runs every chapter, the playground and every solution in it.
+COLAB_VENV ?= .venv-colab
+colab-env: $(COLAB_VENV)/.installed
+$(COLAB_VENV)/.installed: tests/colab/requirements.txt pyproject.toml
+	$(call step,"a venv with Google Colab's versions in $(COLAB_VENV) (once; tests/test_colab.py)")
+	$(if $(UV),$(UV) venv --seed $(COLAB_VENV),$(PYTHON) -m venv $(COLAB_VENV))
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/colab/requirements.txt
+	$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Never overwrites an exercise that differs from what it generated (answers): it stops and names them.
+# `make exercises FORCE=1` replaces them, each moved first to exercises/.replaced/.
 exercises: install
-	$(PY) -m nncourse.release solutions exercises
+	$(PY) -m nncourse.release solutions exercises $(if $(FORCE),--force)
 
 check-exercises: install
 	$(PY) -m nncourse.release solutions exercises --check
@@ -65,6 +124,14 @@ grade: $(VENV)/.grade-installed
 bench: install-test
 	$(BIN)/pip install --quiet scikit-learn torch==2.13.0
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# JupyterHub's proxy (configurable-http-proxy, from npm) for deploy/ and tests/test_hub.py.
+hub-proxy: deploy/node_modules/.bin/configurable-http-proxy
+deploy/node_modules/.bin/configurable-http-proxy: deploy/package.json
+	$(call step,"JupyterHub's proxy: npm install in deploy/ (configurable-http-proxy)")
+	@command -v npm >/dev/null || { echo "npm is missing: .ci/run installs it (apt-get install npm)"; exit 1; }
+	cd deploy && npm install --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info

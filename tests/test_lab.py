@@ -50,6 +50,15 @@ def test_make_lab_serves_the_course(tmp_path):
             assert r.url.endswith("/lab/tree/notebooks/00_index.ipynb"), r.url
         status, body = _get(f"http://127.0.0.1:{port}/api/contents/notebooks/00_index.ipynb?content=0")
         assert status == 200 and json.loads(body)["name"] == "00_index.ipynb"
+        # make lab says what it does and prints the URL in a box (nncourse.lab)
+        url = f"http://127.0.0.1:{port}/lab/tree/notebooks/00_index.ipynb"
+        for _ in range(40):
+            if url in (tmp_path / "lab.log").read_text():
+                break
+            time.sleep(0.25)
+        text = (tmp_path / "lab.log").read_text()
+        assert "The course is open at" in text and url in text, text[-3000:]
+        assert "==> [4/4]" in text or "your own copies" in text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)      # only the server this test started
         try:

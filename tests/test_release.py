@@ -91,3 +91,68 @@ def test_release_all_reports_invalid_json(tmp_path):
 def test_output_is_deterministic_json():
     a = dumps(student(cell("f", "check.f(f)", **GRADED)))
     assert a == dumps(json.loads(a)) and a.endswith("\n")
+
+
+# --- a release never overwrites somebody's work (issue 12) --------------------------------------
+def _course(tmp_path, answer="check.f(f)"):
+    src, dst = tmp_path / "solutions", tmp_path / "exercises"
+    src.mkdir(exist_ok=True)
+    (src / "01_linear_model.ipynb").write_text(dumps(nb(cell("f", answer, **GRADED))))
+    return src, dst
+
+
+def test_release_refuses_to_overwrite_an_edited_exercise_and_names_it(tmp_path, capsys):
+    from nncourse.release import EditedExercises, main
+
+    src, dst = _course(tmp_path)
+    assert release_all(src, dst) == []
+    target = dst / "01_linear_model.ipynb"
+    answered = target.read_text().replace("check.f(f)", "check.f(f)  # my answer")
+    target.write_text(answered)
+    _course(tmp_path, answer="check.f(f)\nprint('new in the course')")     # the course changes the chapter
+    with pytest.raises(EditedExercises) as err:
+        release_all(src, dst)
+    assert err.value.paths == [target] and "--force" in str(err.value) and ".replaced" in str(err.value)
+    assert target.read_text() == answered                                  # nothing written
+    assert main([str(src), str(dst)]) == 3
+    msg = capsys.readouterr().err
+    assert str(target) in msg and "FORCE=1" in msg
+    assert target.read_text() == answered
+
+
+def test_release_replaces_what_it_generated_itself(tmp_path):
+    src, dst = _course(tmp_path)
+    release_all(src, dst)
+    _course(tmp_path, answer="check.f(f)\nprint('v2')")
+    assert release_all(src, dst) == []                  # unchanged since written: replaced without a word
+    assert "v2" in (dst / "01_linear_model.ipynb").read_text()
+
+
+def test_force_moves_the_edited_exercise_aside_before_replacing_it(tmp_path):
+    src, dst = _course(tmp_path)
+    release_all(src, dst)
+    target = dst / "01_linear_model.ipynb"
+    target.write_text(target.read_text().replace("check.f(f)", "my answer"))
+    saved = target.read_text()
+    problems = release_all(src, dst, force=True)
+    backups = list((dst / ".replaced").glob("01_linear_model-*.ipynb"))
+    assert len(backups) == 1 and backups[0].read_text() == saved
+    assert any("moved to" in p for p in problems)
+    assert "my answer" not in target.read_text()
+    assert release_all(src, dst, check=True) == []       # .replaced/ is not an extra exercise
+
+
+def test_committed_generation_counts_as_generated_without_a_manifest(tmp_path):
+    """A fresh clone has no manifest: the exercise committed with its solution is still replaceable."""
+    import subprocess
+
+    src, dst = _course(tmp_path)
+    release_all(src, dst)
+    (dst / ".release-manifest.json").unlink()
+    git = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course")
+    _course(tmp_path, answer="check.f(f)\nprint('v2')")    # the author edits the solution
+    assert release_all(src, dst) == []
+    assert "v2" in (dst / "01_linear_model.ipynb").read_text()

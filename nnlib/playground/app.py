@@ -14,6 +14,21 @@ from .pictures import _Pictures
 
 
 # --- the widgets ----------------------------------------------------------------------------
+# A slider's tooltip is `tooltip` in ipywidgets 8, `description_tooltip` in 7 (Colab's).
+_TOOLTIP = "tooltip" if W.IntSlider.class_traits().get("tooltip") is not None else "description_tooltip"
+
+
+class _AppBox(W.VBox):
+    """The app's outer box. ipywidgets 7 (Google Colab's) displays a widget with ``_ipython_display_``
+    only; ``Playground._repr_mimebundle_`` asks its box for the bundle, so give 7.x the one 8.x makes."""
+
+    if not hasattr(W.VBox, "_repr_mimebundle_"):
+        def _repr_mimebundle_(self, **kwargs):
+            return {"text/plain": repr(self),
+                    "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                                 "model_id": self._model_id}}
+
+
 class _PlaygroundUI:
     """The app's widgets. Each control calls one Playground method; redraw() mirrors the state back.
 
@@ -45,9 +60,9 @@ class _PlaygroundUI:
             "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
             "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "108px"}),
             "classes": W.IntSlider(min=2, max=6, description="classes", continuous_update=False,
-                                   tooltip="Number of classes (gauss and spiral only)"),
-            "train_percent": W.IntSlider(min=10, max=90, step=10, description="training %",
-                                         continuous_update=False, tooltip="Share of the points used for training"),
+                                   **{_TOOLTIP: "Number of classes (gauss and spiral only)"}),
+            "train_percent": W.IntSlider(min=10, max=90, step=10, description="training %", continuous_update=False,
+                                         **{_TOOLTIP: "Share of the points used for training"}),
             "noise": W.IntSlider(min=0, max=50, step=5, description="noise", continuous_update=False),
             "batch_size": W.IntSlider(min=1, max=30, description="batch size", continuous_update=False),
             "show_test": W.Checkbox(description="show test data", indent=False),
@@ -120,8 +135,8 @@ class _PlaygroundUI:
             row(self.preset, self.preset_note),
             self.diagnostics_img,
             row(self.export_btn, self.save_btn, self.restore_btn), self.code])
-        self.box = W.VBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
-                           beyond])
+        self.box = _AppBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
+                            beyond])
         self.box.add_class("nnlib-playground")
 
     # --- from the widgets to the playground ---------------------------------------------------
