@@ -644,3 +644,15 @@ def test_each_layers_neuron_buttons_sit_above_its_column_of_the_picture(hidden):
     # the picture really puts its columns there: the figure is NETWORK_WIDTH pixels wide
     assert pg._ui.pictures.blits["network"].fig.bbox.width == _Pictures.NETWORK_WIDTH
     assert pg._ui.pictures.column == _Pictures.column_step(len(hidden) + 2)
+
+
+def test_the_gradient_view_says_0_no_gradient_for_an_exact_zero():
+    pg = Playground()
+    pg.ui
+    texts = pg._ui.pictures.zero_labels
+    assert all(t.get_text() == "" for t in texts)                  # epoch 0: nothing measured yet
+    pg.step()
+    assert all(t.get_text() == "" for t in texts)                  # a live network has gradients
+    pg.grad_norms = np.array([0.0] + [1.0] * (len(pg.grad_norms) - 1))
+    pg._ui.redraw()
+    assert [t.get_text() for t in texts] == ["0, no gradient"] + [""] * (len(texts) - 1)

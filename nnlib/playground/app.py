@@ -105,12 +105,19 @@ class _PlaygroundUI:
         self.export_btn = button("export code", "code", "export", "The trained network as nnlib code", "130px")
         self.save_btn = button("save state", "save", "save", "Keep the whole state (pg.saved_state)", "120px")
         self.restore_btn = button("restore", "history", "restore", "Go back to the saved state", "110px")
+        self.share = sized(W.Text(description="share", style=style, disabled=False,
+                                  **{_TOOLTIP: "These settings and epoch as one line: copy it to send this network"}),
+                           "100%", "share")
+        self.paste = sized(W.Text(placeholder="paste a share line here", description="load", style=style),
+                           "420px", "paste")
+        self.load_btn = button("load", "upload", "load", "Take the settings of the pasted line", "90px")
         self.code = sized(W.Textarea(rows=14), "100%", "code")
         self.code.layout.display = "none"
         for btn, action in ((self.play_btn, pg.toggle), (self.step_btn, pg.step), (self.reset_btn, pg.reset),
                             (self.regen_btn, pg.regenerate), (self.add_layer, lambda: self._layers(+1)),
                             (self.remove_layer, lambda: self._layers(-1)), (self.export_btn, self._export),
-                            (self.save_btn, self._save), (self.restore_btn, self._restore)):
+                            (self.save_btn, self._save), (self.restore_btn, self._restore),
+                            (self.load_btn, self._load_share)):
             btn.on_click(lambda _, action=action: self._call(action))
 
         head = lambda text: W.HTML(f"<b>{text}</b>")  # noqa: E731
@@ -134,7 +141,8 @@ class _PlaygroundUI:
             row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
             row(self.preset, self.preset_note),
             self.diagnostics_img,
-            row(self.export_btn, self.save_btn, self.restore_btn), self.code])
+            row(self.export_btn, self.save_btn, self.restore_btn), self.share, row(self.paste, self.load_btn),
+            self.code])
         self.box = _AppBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
                             beyond])
         self.box.add_class("nnlib-playground")
@@ -187,6 +195,14 @@ class _PlaygroundUI:
     def _save(self):
         self.saved = self.pg.saved_state = self.pg.state_dict()
         self.pg.message = f"Saved the state at epoch {self.pg.epoch} (also in pg.saved_state)."
+        self.redraw()
+
+    def _load_share(self):
+        text = self.paste.value.strip()
+        if not text:
+            raise ValueError("Paste a share line (e.g. dataset=spiral&hidden=8,8) into the load box first.")
+        self.pg.load_share(text)
+        self.pg.message = ""
         self.redraw()
 
     def _restore(self):
@@ -268,6 +284,7 @@ class _PlaygroundUI:
             text += f" &middot; test accuracy <b>{pg.accuracy():.0%}</b>"
         self.losses.value = text
         self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
+        self.share.value = pg.share()
         self.update_play_button()
 
 

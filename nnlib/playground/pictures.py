@@ -387,13 +387,18 @@ class _Pictures:
         for ax in (left, right):
             ax.tick_params(labelsize=7)
         self.grad_ax = left
-        blit.animate(*self.grad_bars, *self.dead_bars)
+        # an exact zero has no place on a log axis: say it in words instead of drawing nothing
+        self.zero_labels = [left.text(bar.get_x() + bar.get_width() / 2, 0.04, "", rotation=90, fontsize=7,
+                                      ha="center", va="bottom", color="#b22222", transform=left.get_xaxis_transform())
+                            for bar in self.grad_bars]
+        blit.animate(*self.grad_bars, *self.dead_bars, *self.zero_labels)
 
     def draw_diagnostics(self):
         pg, blit = self.pg, self.blits["diagnostics"]
         norms = np.maximum(np.nan_to_num(pg.grad_norms, nan=1e-12, posinf=1e12), 1e-12)
-        for bar, value in zip(self.grad_bars, norms):
+        for bar, label, value, raw in zip(self.grad_bars, self.zero_labels, norms, np.asarray(pg.grad_norms)):
             bar.set_height(value)
+            label.set_text("0, no gradient" if raw == 0 and pg.epoch > 0 else "")
         low = min(1e-6, 10 ** np.floor(np.log10(norms.min())))
         high = max(10.0, 10 ** np.ceil(np.log10(norms.max())))
         blit.set_limits((low, high), lambda: self.grad_ax.set_ylim(low, high))
