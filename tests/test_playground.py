@@ -656,3 +656,24 @@ def test_the_gradient_view_says_0_no_gradient_for_an_exact_zero():
     pg.grad_norms = np.array([0.0] + [1.0] * (len(pg.grad_norms) - 1))
     pg._ui.redraw()
     assert [t.get_text() for t in texts] == ["0, no gradient"] + [""] * (len(texts) - 1)
+
+
+def test_the_output_legend_says_which_colour_is_which_class():
+    from nnlib.playground.pictures import _class_rgb
+    pg = Playground()
+    pg.ui
+    legend = lambda: pg._ui.legend.value  # noqa: E731
+    assert "class 0" in legend() and "class 1" in legend() and "output 0" in legend() and "surer" in legend()
+    assert "rgb(232,116,59)" in legend().split("class 0")[0]          # orange before "class 0"
+    pg.set(loss="cross-entropy")
+    pg._ui.redraw()
+    assert "p(class 1) = 0.5" in legend()
+    pg.set(dataset="gauss", classes=4)
+    pg._ui.redraw()
+    for c in range(4):
+        r, g, b = (int(v) for v in _class_rgb()[c])
+        assert f"rgb({r},{g},{b})'></span>&nbsp;class&nbsp;{c}" in legend()
+    assert "class&nbsp;4" not in legend()
+    pg.set(problem="regression")
+    pg._ui.redraw()
+    assert "output &lt; 0" in legend() and "class" not in legend()

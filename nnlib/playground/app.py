@@ -10,7 +10,7 @@ import ipywidgets as W
 
 from .choices import (ACTIVATIONS, DATASETS, LEARNING_RATES, LOSSES, MAX_LAYERS, MAX_NEURONS, MULTICLASS,
                       OPTIMIZERS, PRESETS, REG_RATES)
-from .pictures import _Pictures
+from .pictures import _Pictures, legend_html
 
 
 # --- the widgets ----------------------------------------------------------------------------
@@ -97,6 +97,7 @@ class _PlaygroundUI:
         self.network_img = sized(W.Image(format="png"), f"{_Pictures.NETWORK_WIDTH}px", "network")
         self.diagnostics_img = sized(W.Image(format="png"), "528px", "diagnostics")
         self.losses = sized(W.HTML(), "352px", "losses")
+        self.legend = sized(W.HTML(), "352px", "legend")
         self.message = sized(W.HTML(), "100%", "message")
         self.preset = sized(W.Dropdown(options=["choose a lesson"] + list(PRESETS), description="preset",
                                        style=style), "300px", "preset")
@@ -134,7 +135,7 @@ class _PlaygroundUI:
         features = column([head("Features"), *self.features.values()], "80px")
         network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
                           self.neuron_buttons, self.network_img], "488px")
-        output = column([head("Output"), self.losses, self.loss_img, self.output_img,
+        output = column([head("Output"), self.losses, self.loss_img, self.output_img, self.legend,
                          row(c["show_test"], c["discretize"])], "360px")
         beyond = W.VBox([
             head("Beyond the TensorFlow Playground"),
@@ -285,6 +286,7 @@ class _PlaygroundUI:
         self.losses.value = text
         self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
         self.share.value = pg.share()
+        self.legend.value = f"<span style='font-size: 0.9em'>{legend_html(pg)}</span>"
         self.update_play_button()
 
 

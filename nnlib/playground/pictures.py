@@ -449,3 +449,33 @@ def plot_output(pg, ax=None, *, title=None, show_test=None):
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"Epoch {pg.epoch}: test loss {pg.test_loss:.3f}")
     return ax
+
+
+# --- the output's colour legend -------------------------------------------------------------
+def _swatch(rgb):
+    r, g, b = (int(v) for v in rgb)
+    return (f"<span style='display:inline-block;width:12px;height:12px;vertical-align:middle;"
+            f"border:1px solid #999;background:rgb({r},{g},{b})'></span>")
+
+
+def legend_html(pg):
+    """What the output's colours mean, as HTML for the app (it follows problem, loss, classes, discretize)."""
+    s = pg.settings
+    shade = ("discretized: only the colour of the side shown" if s["discretize"]
+             else "the deeper the shade, the surer the network; white: undecided")
+    if pg.classes > 2:
+        colours = _class_rgb()
+        items = " ".join(f"{_swatch(colours[c])}&nbsp;class&nbsp;{c}" for c in range(pg.classes))
+        return f"{items}<br>the colour of the most probable class; {shade}"
+    neg, pos = _swatch(_NEG), _swatch(_POS)
+    if s["problem"] == "regression":
+        return (f"{neg}&nbsp;output &lt; 0 &nbsp; {_swatch(_WHITE)}&nbsp;0 &nbsp; {pos}&nbsp;output &gt; 0"
+                f"<br>points: the target, same colours; full colour at |value| &ge; 1")
+    if s["loss"] == "cross-entropy":
+        middle = "p(class 1) = 0.5"
+        ends = "class 0 (p &rarr; 0)", "class 1 (p &rarr; 1)"
+    else:
+        middle = "output 0"
+        ends = "class 0 (output &lt; 0)", "class 1 (output &gt; 0)"
+    return (f"{neg}&nbsp;{ends[0]} &nbsp; {_swatch(_WHITE)}&nbsp;{middle} &nbsp; {pos}&nbsp;{ends[1]}"
+            f"<br>{shade}")
