@@ -84,7 +84,7 @@ class _PlaygroundUI:
             widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
         self.features = {}
         for name, label in _FEATURE_LABELS.items():
-            box = sized(W.Checkbox(description=label, indent=False), "80px", f"feature-{_css(name)}")
+            box = sized(W.Checkbox(description=label, indent=False), "64px", f"feature-{_css(name)}")
             box.observe(lambda change: self._features_changed(), names="value")
             self.features[name] = box
         self.regen_btn = button("regenerate", "refresh", "regenerate", "New points from the same data set", "120px")
@@ -130,11 +130,12 @@ class _PlaygroundUI:
         def column(kids, width):               # fixed widths: the figures keep their size, the row wraps instead
             return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 8px 0 0"))
 
+        # Data and features share one column: with JupyterLab's file browser open a 1400 px window leaves
+        # about 1000 px for a cell's output, and data + network + output must fit in it side by side.
         data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
-                       self.regen_btn], "232px")
-        features = column([head("Features"), *self.features.values()], "80px")
+                       self.regen_btn, head("Features"), row(*self.features.values())], "232px")
         network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
-                          self.neuron_buttons, self.network_img], "488px")
+                          self.neuron_buttons, self.network_img], f"{_Pictures.NETWORK_WIDTH + 8}px")
         output = column([head("Output"), self.losses, self.loss_img, self.output_img, self.legend,
                          row(c["show_test"], c["discretize"])], "360px")
         beyond = W.VBox([
@@ -144,7 +145,7 @@ class _PlaygroundUI:
             self.diagnostics_img,
             row(self.export_btn, self.save_btn, self.restore_btn), self.share, row(self.paste, self.load_btn),
             self.code])
-        self.box = _AppBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
+        self.box = _AppBox([top, self.message, row(data, network, output, align_items="flex-start"),
                             beyond])
         self.box.add_class("nnlib-playground")
 
