@@ -7,10 +7,11 @@ state back into the controls and shows the figures of ``pictures.py`` as PNG ima
 from __future__ import annotations
 
 import ipywidgets as W
+import numpy as np
 
 from .choices import (ACTIVATIONS, DATASETS, LEARNING_RATES, LOSSES, MAX_LAYERS, MAX_NEURONS, MULTICLASS,
                       OPTIMIZERS, PRESETS, REG_RATES)
-from .pictures import _Pictures, legend_html
+from .pictures import _Pictures, _diverging, _encode_png, legend_html
 
 
 # --- the widgets ----------------------------------------------------------------------------
@@ -58,7 +59,7 @@ class _PlaygroundUI:
             "regularization": W.Dropdown(options=["none", "L1", "L2"], description="regularization"),
             "reg_rate": W.Dropdown(options=REG_RATES, description="regularization rate"),
             "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
-            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "108px"}),
+            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "104px"}),
             "classes": W.IntSlider(min=2, max=6, description="classes", continuous_update=False,
                                    **{_TOOLTIP: "Number of classes (gauss and spiral only)"}),
             "train_percent": W.IntSlider(min=10, max=90, step=10, description="training %", continuous_update=False,
@@ -73,14 +74,14 @@ class _PlaygroundUI:
             "batch_norm": W.Checkbox(description="batch norm", indent=False),
             "seed": W.BoundedIntText(min=0, max=10 ** 6, description="seed"),
         }
-        widths = {"dataset": "226px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
+        widths = {"dataset": "218px", "show_test": "140px", "discretize": "160px", "batch_norm": "110px",
                   "seed": "130px", "regularization": "190px", "reg_rate": "210px", "learning_rate": "190px",
                   "dropout": "250px"}
         sliders = ("classes", "train_percent", "noise", "batch_size")      # one label width: the tracks line up
         for key, widget in c.items():
             if hasattr(widget.style, "description_width"):
                 widget.style.description_width = "72px" if key in sliders else "initial"
-            sized(widget, widths.get(key, "226px"), key.replace("_", "-"))
+            sized(widget, widths.get(key, "218px" if key in sliders else "226px"), key.replace("_", "-"))
             widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
         self.features = {}
         for name, label in _FEATURE_LABELS.items():
@@ -112,6 +113,12 @@ class _PlaygroundUI:
         self.paste = sized(W.Text(placeholder="paste a share line here", description="load", style=style),
                            "420px", "paste")
         self.load_btn = button("load", "upload", "load", "Take the settings of the pasted line", "90px")
+        self.neuron = sized(W.Dropdown(description="neuron", style=style, **{_TOOLTIP: "Enlarge a neuron; edit its weights"}),
+                            "260px", "neuron")
+        self.neuron.observe(lambda change: None if self._syncing or change["new"] is None
+                            else self._call(self.select_neuron, *change["new"]), names="value")
+        self.neuron_img = sized(W.Image(format="png"), "160px", "neuron-img")
+        self.weight_boxes, self.selected = W.VBox(), None
         self.code = sized(W.Textarea(rows=14), "100%", "code")
         self.code.layout.display = "none"
         for btn, action in ((self.play_btn, pg.toggle), (self.step_btn, pg.step), (self.reset_btn, pg.reset),
@@ -128,21 +135,22 @@ class _PlaygroundUI:
         top = row(self.play_btn, self.step_btn, self.reset_btn, self.epoch, c["learning_rate"], c["activation"],
                   c["regularization"], c["reg_rate"], c["problem"])
         def column(kids, width):               # fixed widths: the figures keep their size, the row wraps instead
-            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 8px 0 0"))
+            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 6px 0 0"))
 
         # Data and features share one column: with JupyterLab's file browser open a 1400 px window leaves
         # about 1000 px for a cell's output, and data + network + output must fit in it side by side.
         data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
-                       self.regen_btn, head("Features"), row(*self.features.values())], "232px")
+                       self.regen_btn, head("Features"), row(*self.features.values())], "224px")
         network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
-                          self.neuron_buttons, self.network_img], f"{_Pictures.NETWORK_WIDTH + 8}px")
+                          self.neuron_buttons, self.network_img], f"{_Pictures.NETWORK_WIDTH + 4}px")
         output = column([head("Output"), self.losses, self.loss_img, self.output_img, self.legend,
-                         row(c["show_test"], c["discretize"])], "360px")
+                         row(c["show_test"], c["discretize"])], "354px")
         beyond = W.VBox([
             head("Beyond the TensorFlow Playground"),
             row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
             row(self.preset, self.preset_note),
             self.diagnostics_img,
+            row(W.VBox([self.neuron, self.weight_boxes]), self.neuron_img, align_items="flex-start"),
             row(self.export_btn, self.save_btn, self.restore_btn), self.share, row(self.paste, self.load_btn),
             self.code])
         self.box = _AppBox([top, self.message, row(data, network, output, align_items="flex-start"),
@@ -206,6 +214,56 @@ class _PlaygroundUI:
         self.pg.load_share(text)
         self.pg.message = ""
         self.redraw()
+
+    def select_neuron(self, layer, unit):
+        """Enlarge neuron ``unit`` (from 0) of dense layer ``layer`` (1 = first hidden, last = output) and
+        show one box per incoming weight and its bias; editing a box calls ``Playground.set_weight``."""
+        dense = self.pg.dense_layers
+        if not (1 <= layer <= len(dense) and 0 <= unit < dense[layer - 1].W.shape[1]):
+            raise ValueError(f"select_neuron: no neuron {unit} in layer {layer}")
+        self.selected = (layer, unit)
+        n_in = dense[layer - 1].W.shape[0]
+        names = list(self.pg.settings["features"]) if layer == 1 else [f"neuron {j} of layer {layer - 1}"
+                                                                      for j in range(n_in)]
+        boxes = []
+        for j, name in [*enumerate(names), ("bias", "bias")]:
+            box = sized_text = W.FloatText(description=f"from {name}" if j != "bias" else "bias",
+                                           style={"description_width": "150px"}, layout=W.Layout(width="260px"))
+            sized_text.add_class(f"nnlib-pg-weight-{j}")
+            box.observe(lambda change, j=j: None if self._syncing else
+                        self._call(self.pg.set_weight, *self.selected, j, float(change["new"])), names="value")
+            boxes.append(box)
+        for old in self.weight_boxes.children:
+            old.close()
+        self.weight_boxes.children = boxes
+        self.redraw()
+
+    def _neuron_view(self):
+        """The selected neuron's output over the plane (enlarged) and its weights, after each change."""
+        pg, dense = self.pg, self.pg.dense_layers
+        options = [(f"layer {i + 1}, neuron {u}" if i + 1 < len(dense) else f"output {u}", (i + 1, u))
+                   for i, d in enumerate(dense) for u in range(d.W.shape[1])]
+        if [o[1] for o in self.neuron.options] != [o[1] for o in options]:
+            self.neuron.options = options
+            if self.selected not in [o[1] for o in options]:
+                self.selected = None
+                self.weight_boxes.children = []
+        self.neuron.value = self.selected
+        if self.selected is None:
+            self.neuron_img.value = b""
+            return
+        layer, unit = self.selected
+        hidden, out = pg.hidden_outputs(pg.F_grid)
+        values = (hidden + [out])[layer - 1][:, unit]
+        if layer == len(dense):
+            values = pg.output_values(out) if pg.classes == 2 else values / max(abs(values).max(), 1e-12)
+        img = _diverging(values.reshape(pg.grid, pg.grid)[::-1])
+        img = img.repeat(160 // pg.grid + 1, axis=0).repeat(160 // pg.grid + 1, axis=1)
+        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        self.neuron_img.value = _encode_png(np.ascontiguousarray(rgba))
+        d = dense[layer - 1]
+        for box, value in zip(self.weight_boxes.children, [*d.W[:, unit], np.ravel(d.b)[unit]]):
+            box.value = round(float(value), 4)
 
     def _restore(self):
         if self.saved is None:
@@ -287,6 +345,11 @@ class _PlaygroundUI:
         self.losses.value = text
         self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
         self.share.value = pg.share()
+        self._syncing = True
+        try:
+            self._neuron_view()
+        finally:
+            self._syncing = False
         self.legend.value = f"<span style='font-size: 0.9em'>{legend_html(pg)}</span>"
         self.update_play_button()
 

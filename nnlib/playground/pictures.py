@@ -35,7 +35,7 @@ def _diverging(v):
     return rgb.astype(np.uint8)
 
 
-NETWORK_WIDTH_INCHES = 5.5       # the network figure at 80 dpi: _Pictures.NETWORK_WIDTH pixels
+NETWORK_WIDTH_INCHES = 4.6       # the network figure at 80 dpi: _Pictures.NETWORK_WIDTH pixels
 SHADES = 32          # the output's colour steps (the TensorFlow Playground has 30): smaller, faster PNGs
 # The output's colours go from white only SURFACE of the way to the class colours, as in the TensorFlow
 # Playground: the points keep the full colours and stay visible where the network is sure and right.
@@ -164,7 +164,7 @@ class _Pictures:
     """
 
     SQUARE, PITCH, LEFT, TOP = 26, 33, 60, 46
-    NETWORK_WIDTH = 440                        # pixels of the network figure (5.5 inches at 80 dpi)
+    NETWORK_WIDTH = 368                        # pixels of the network figure (4.6 inches at 80 dpi)
 
     @classmethod
     def column_step(cls, n_columns, width=NETWORK_WIDTH - 8):
