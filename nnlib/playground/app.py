@@ -350,7 +350,7 @@ class _PlaygroundUI:
             self._neuron_view()
         finally:
             self._syncing = False
-        self.legend.value = f"<span style='font-size: 0.9em'>{legend_html(pg)}</span>"
+        self.legend.value = f"<div style='font-size: 0.9em; line-height: 1.5'>{legend_html(pg)}</div>"
         self.update_play_button()
 
 

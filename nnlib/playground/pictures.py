@@ -459,6 +459,10 @@ def _swatch(rgb):
             f"border:1px solid #999;background:rgb({r},{g},{b})'></span>")
 
 
+def _item(swatch, text):
+    return f"<span style='white-space: nowrap'>{swatch}&nbsp;{text}</span>"
+
+
 def legend_html(pg):
     """What the output's colours mean, as HTML for the app (it follows problem, loss, classes, discretize)."""
     s = pg.settings
@@ -466,11 +470,11 @@ def legend_html(pg):
              else "the deeper the shade, the surer the network; white: undecided")
     if pg.classes > 2:
         colours = _class_rgb()
-        items = " ".join(f"{_swatch(colours[c])}&nbsp;class&nbsp;{c}" for c in range(pg.classes))
+        items = " ".join(_item(_swatch(colours[c]), f"class&nbsp;{c}") for c in range(pg.classes))
         return f"{items}<br>the colour of the most probable class; {shade}"
     neg, pos = _swatch(_NEG), _swatch(_POS)
     if s["problem"] == "regression":
-        return (f"{neg}&nbsp;output &lt; 0 &nbsp; {_swatch(_WHITE)}&nbsp;0 &nbsp; {pos}&nbsp;output &gt; 0"
+        return (f"{_item(neg, 'output &lt; 0')} &nbsp; {_item(_swatch(_WHITE), '0')} &nbsp; {_item(pos, 'output &gt; 0')}"
                 f"<br>points: the target, same colours; full colour at |value| &ge; 1")
     if s["loss"] == "cross-entropy":
         middle = "p(class 1) = 0.5"
@@ -478,5 +482,5 @@ def legend_html(pg):
     else:
         middle = "output 0"
         ends = "class 0 (output &lt; 0)", "class 1 (output &gt; 0)"
-    return (f"{neg}&nbsp;{ends[0]} &nbsp; {_swatch(_WHITE)}&nbsp;{middle} &nbsp; {pos}&nbsp;{ends[1]}"
+    return (f"{_item(neg, ends[0])} &nbsp; {_item(_swatch(_WHITE), middle)} &nbsp; {_item(pos, ends[1])}"
             f"<br>{shade}")
