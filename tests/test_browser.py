@@ -254,6 +254,14 @@ def test_playground_and_a_chapter_slider_in_chromium(lab, pages):
     page.screenshot(path=str(ARTIFACTS / "playground_5_page.png"), full_page=True)
     share = page.locator(".nnlib-pg-share input")
     _wait_for(lambda: "dataset=xor" in share.input_value(), "the share line to name the xor data set")
+    page.select_option(".nnlib-pg-neuron select", label="layer 1, neuron 0")
+    neuron_img = page.locator("img.nnlib-pg-neuron-img")
+    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 0, "the enlarged neuron to show")
+    network_before, neuron_before = _shot(network), _shot(neuron_img)
+    page.fill(".nnlib-pg-weight-0 input", "3")
+    page.press(".nnlib-pg-weight-0 input", "Enter")
+    _wait_for(lambda: _shot(neuron_img) != neuron_before and _shot(network) != network_before,
+              "an edited weight to change the neuron and the network pictures")
 
     # --- a 1400 x 900 window with the file browser open: the output panel beside the network -----
     page.set_viewport_size({"width": 1400, "height": 900})
