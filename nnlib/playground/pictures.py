@@ -316,8 +316,12 @@ class _Pictures:
         for j, name in enumerate(pg.settings["features"]):
             x, y = self._node_xy(0, j, cols[0])
             ax.text(x - 6, y + S / 2, _LABELS[name], ha="right", va="center", fontsize=9)
-        heads = ["features"] + [f"layer {i + 1}\n{n} neuron{'s' * (n > 1)}" for i, n in enumerate(cols[1:-1])] \
-            + ["output" if cols[-1] == 1 else f"output\n{cols[-1]} classes"]
+        if self.column >= 56:
+            heads = ["features"] + [f"layer {i + 1}\n{n} neuron{'s' * (n > 1)}" for i, n in enumerate(cols[1:-1])] \
+                + ["output" if cols[-1] == 1 else f"output\n{cols[-1]} classes"]
+        else:                                # narrow columns: short heads that do not run together
+            heads = ["in"] + [f"L{i + 1}\n{n}" for i, n in enumerate(cols[1:-1])] \
+                + ["out" if cols[-1] == 1 else f"out\n{cols[-1]}"]
         for i, head in enumerate(heads):
             ax.text(self.LEFT + i * self.column + S / 2, self.top + 4, head, ha="center", va="top", fontsize=8)
         ax.set_xlim(0, width)
