@@ -717,3 +717,11 @@ def test_selecting_a_neuron_enlarges_it_and_its_weight_boxes_edit_and_follow_tra
     ui.select_neuron(2, 0)
     pg.set(hidden=[])                              # ... and goes if it does not
     assert ui.selected is None and ui.neuron_img.value == b""
+
+
+def test_the_dead_relu_preset_shows_0_no_gradient():
+    pg = Playground()
+    pg.ui
+    pg.load_preset("dead ReLU")
+    pg.step(60)
+    assert "0, no gradient" in [t.get_text() for t in pg._ui.pictures.zero_labels]
