@@ -252,6 +252,30 @@ def test_playground_and_a_chapter_slider_in_chromium(lab, pages):
     _wait_for(lambda: page.inner_text(".nnlib-pg-play").strip().lower() == "play", "pause on xor")
     app.screenshot(path=str(ARTIFACTS / "playground_4_xor.png"))
     page.screenshot(path=str(ARTIFACTS / "playground_5_page.png"), full_page=True)
+    share = page.locator(".nnlib-pg-share input")
+    _wait_for(lambda: "dataset=xor" in share.input_value(), "the share line to name the xor data set")
+    page.select_option(".nnlib-pg-neuron select", label="layer 1, neuron 0")
+    neuron_img = page.locator("img.nnlib-pg-neuron-img")
+    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 0, "the enlarged neuron to show")
+    network_before, neuron_before = _shot(network), _shot(neuron_img)
+    page.fill(".nnlib-pg-weight-0 input", "3")
+    page.press(".nnlib-pg-weight-0 input", "Enter")
+    _wait_for(lambda: _shot(neuron_img) != neuron_before and _shot(network) != network_before,
+              "an edited weight to change the neuron and the network pictures")
+
+    # --- a 1400 x 900 window with the file browser open: the output panel beside the network -----
+    page.set_viewport_size({"width": 1400, "height": 900})
+    if not page.locator("#filebrowser").is_visible():
+        page.click(".jp-SideBar.jp-mod-left li[data-id='filebrowser']")
+    _wait_for(lambda: page.locator("#filebrowser").is_visible(), "the file browser to open")
+    time.sleep(1.0)                                               # the notebook panel re-lays out
+    app.scroll_into_view_if_needed()
+    out_box, net_box = output.bounding_box(), network.bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "playground_6_sidebar_1400.png"))
+    assert out_box["x"] >= net_box["x"] + net_box["width"] and out_box["y"] < net_box["y"] + net_box["height"], \
+        f"the output panel {out_box} is not beside the network {net_box} at 1400 px with the file browser open"
+    assert out_box["x"] + out_box["width"] <= 1400, f"the output panel {out_box} runs off a 1400 px window"
+    page.set_viewport_size({"width": 1700, "height": 1100})
 
     # --- a chapter: move the "weight w" slider and see its figure change -------------------------
     page = pages("chapter01", width=1400, height=1000)

@@ -621,7 +621,7 @@ def test_data_sliders_have_one_label_width_and_room_for_their_tracks():
     pg.ui
     c = pg._ui.controls
     assert {c[k].style.description_width for k in ("classes", "train_percent", "noise", "batch_size")} == {"72px"}
-    assert c["dataset"].style.button_width == "108px"      # "multi gaussian" fits
+    assert c["dataset"].style.button_width == "104px"      # "multi gaussian" fits
 
 
 @pytest.mark.parametrize("hidden", [[4], [4, 2], [8, 8, 8, 8], [1, 2, 3, 4, 5, 6]])
@@ -644,3 +644,84 @@ def test_each_layers_neuron_buttons_sit_above_its_column_of_the_picture(hidden):
     # the picture really puts its columns there: the figure is NETWORK_WIDTH pixels wide
     assert pg._ui.pictures.blits["network"].fig.bbox.width == _Pictures.NETWORK_WIDTH
     assert pg._ui.pictures.column == _Pictures.column_step(len(hidden) + 2)
+
+
+def test_the_gradient_view_says_0_no_gradient_for_an_exact_zero():
+    pg = Playground()
+    pg.ui
+    texts = pg._ui.pictures.zero_labels
+    assert all(t.get_text() == "" for t in texts)                  # epoch 0: nothing measured yet
+    pg.step()
+    assert all(t.get_text() == "" for t in texts)                  # a live network has gradients
+    pg.grad_norms = np.array([0.0] + [1.0] * (len(pg.grad_norms) - 1))
+    pg._ui.redraw()
+    assert [t.get_text() for t in texts] == ["0, no gradient"] + [""] * (len(texts) - 1)
+
+
+def test_the_output_legend_says_which_colour_is_which_class():
+    from nnlib.playground.pictures import _class_rgb
+    pg = Playground()
+    pg.ui
+    legend = lambda: pg._ui.legend.value  # noqa: E731
+    assert "class 0" in legend() and "class 1" in legend() and "output 0" in legend() and "surer" in legend()
+    assert "rgb(232,116,59)" in legend().split("class 0")[0]          # orange before "class 0"
+    pg.set(loss="cross-entropy")
+    pg._ui.redraw()
+    assert "p(class 1) = 0.5" in legend()
+    pg.set(dataset="gauss", classes=4)
+    pg._ui.redraw()
+    for c in range(4):
+        r, g, b = (int(v) for v in _class_rgb()[c])
+        assert f"rgb({r},{g},{b})'></span>&nbsp;class&nbsp;{c}" in legend()
+    assert "class&nbsp;4" not in legend()
+    pg.set(problem="regression")
+    pg._ui.redraw()
+    assert "output &lt; 0" in legend() and "class" not in legend()
+
+
+def test_set_weight_edits_one_parameter_and_refuses_what_is_not_one_by_name():
+    pg = Playground()
+    before = [p.copy() for p in pg.model.parameters()]
+    pg.set_weight(2, 1, 3, -1.25)
+    pg.set_weight(1, 0, "bias", 0.5)
+    changed = [(i, tuple(idx)) for i, (a, b) in enumerate(zip(before, pg.model.parameters()))
+               for idx in np.argwhere(a != b)]
+    W2, b1 = pg.dense_layers[1].W, pg.dense_layers[0].b
+    assert W2[3, 1] == -1.25 and b1[0] == 0.5 and len(changed) == 2
+    for args, name in [((0, 0, 0, 1.0), "layer"), ((4, 0, 0, 1.0), "layer"), ((1, 4, 0, 1.0), "unit"),
+                       ((1, 0, 2, 1.0), "source"), ((1, 0, 0, float("nan")), "value"), ((1, 0, 0, "1"), "value")]:
+        with pytest.raises(ValueError, match=name):
+            pg.set_weight(*args)
+
+
+def test_selecting_a_neuron_enlarges_it_and_its_weight_boxes_edit_and_follow_training():
+    pg = Playground()
+    pg.ui
+    ui = pg._ui
+    assert ui.neuron_img.value == b"" and ui.weight_boxes.children == ()
+    ui.neuron.value = (2, 1)                       # the second neuron of the second hidden layer
+    boxes = ui.weight_boxes.children
+    assert len(boxes) == 4 + 1 and boxes[-1].description == "bias"
+    assert ui.neuron_img.value[:8] == b"\x89PNG\r\n\x1a\n"
+    first = ui.neuron_img.value
+    boxes[0].value = -1.5                          # a learner types a weight
+    assert pg.dense_layers[1].W[0, 1] == -1.5 and ui.neuron_img.value != first
+    pg.step()
+    assert boxes[0].value == round(float(pg.dense_layers[1].W[0, 1]), 4) != -1.5
+    ui.select_neuron(1, 0)
+    assert [b.description for b in ui.weight_boxes.children] == ["from x1", "from x2", "bias"]
+    ui.weight_boxes.children[-1].value = 2.0
+    assert pg.dense_layers[0].b[0] == 2.0
+    pg.set(hidden=[3])                             # a new network: the selection stays if the neuron exists
+    assert ui.selected == (1, 0) and len(ui.neuron.options) == 3 + 1
+    ui.select_neuron(2, 0)
+    pg.set(hidden=[])                              # ... and goes if it does not
+    assert ui.selected is None and ui.neuron_img.value == b""
+
+
+def test_the_dead_relu_preset_shows_0_no_gradient():
+    pg = Playground()
+    pg.ui
+    pg.load_preset("dead ReLU")
+    pg.step(60)
+    assert "0, no gradient" in [t.get_text() for t in pg._ui.pictures.zero_labels]

@@ -53,3 +53,36 @@ def test_a_bad_line_is_refused_by_name(line, words):
 def test_a_bad_value_is_refused_by_the_settings_check():
     with pytest.raises(ValueError, match="hidden"):
         Playground().load_share("hidden=4,20")
+
+
+# --- the app's share field and load box ---------------------------------------------------
+def test_the_apps_share_field_follows_the_state_and_its_load_box_rebuilds_it():
+    pg = Playground()
+    pg.ui
+    ui = pg._ui
+    assert ui.share.value == pg.share()
+    ui.controls["dataset"].value = "spiral"
+    ui.step_btn.click()
+    line = ui.share.value
+    assert line == pg.share() and "dataset=spiral" in line and "epoch=1" in line
+    weights = [p.copy() for p in pg.model.parameters()]
+
+    other = Playground()
+    other.ui
+    other._ui.paste.value = line
+    other._ui.load_btn.click()
+    assert other.settings == pg.settings and other.epoch == 1 and other._ui.share.value == line
+    assert all(np.array_equal(a, b) for a, b in zip(weights, other.model.parameters()))
+    assert other._ui.controls["dataset"].value == "spiral" and other.message == ""
+
+
+@pytest.mark.parametrize("text, expected", [("", "Paste a share line"), ("hidden=99", "hidden"),
+                                            ("colour=red", "unknown setting 'colour'"), ("dataset", "key=value")])
+def test_a_bad_share_line_is_shown_in_the_apps_message_not_raised(text, expected):
+    pg = Playground()
+    pg.ui
+    before = dict(pg.settings)
+    pg._ui.paste.value = text
+    pg._ui.load_btn.click()                      # a traceback here would fail the test
+    assert expected in pg.message and expected in pg._ui.message.value
+    assert pg.settings == before

@@ -7,10 +7,11 @@ state back into the controls and shows the figures of ``pictures.py`` as PNG ima
 from __future__ import annotations
 
 import ipywidgets as W
+import numpy as np
 
 from .choices import (ACTIVATIONS, DATASETS, LEARNING_RATES, LOSSES, MAX_LAYERS, MAX_NEURONS, MULTICLASS,
                       OPTIMIZERS, PRESETS, REG_RATES)
-from .pictures import _Pictures
+from .pictures import _Pictures, _diverging, _encode_png, legend_html
 
 
 # --- the widgets ----------------------------------------------------------------------------
@@ -58,7 +59,7 @@ class _PlaygroundUI:
             "regularization": W.Dropdown(options=["none", "L1", "L2"], description="regularization"),
             "reg_rate": W.Dropdown(options=REG_RATES, description="regularization rate"),
             "problem": W.Dropdown(options=list(DATASETS), description="problem type"),
-            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "108px"}),
+            "dataset": W.ToggleButtons(options=DATASETS["classification"], style={"button_width": "104px"}),
             "classes": W.IntSlider(min=2, max=6, description="classes", continuous_update=False,
                                    **{_TOOLTIP: "Number of classes (gauss and spiral only)"}),
             "train_percent": W.IntSlider(min=10, max=90, step=10, description="training %", continuous_update=False,
@@ -73,18 +74,18 @@ class _PlaygroundUI:
             "batch_norm": W.Checkbox(description="batch norm", indent=False),
             "seed": W.BoundedIntText(min=0, max=10 ** 6, description="seed"),
         }
-        widths = {"dataset": "226px", "show_test": "150px", "discretize": "160px", "batch_norm": "110px",
+        widths = {"dataset": "218px", "show_test": "140px", "discretize": "160px", "batch_norm": "110px",
                   "seed": "130px", "regularization": "190px", "reg_rate": "210px", "learning_rate": "190px",
                   "dropout": "250px"}
         sliders = ("classes", "train_percent", "noise", "batch_size")      # one label width: the tracks line up
         for key, widget in c.items():
             if hasattr(widget.style, "description_width"):
                 widget.style.description_width = "72px" if key in sliders else "initial"
-            sized(widget, widths.get(key, "226px"), key.replace("_", "-"))
+            sized(widget, widths.get(key, "218px" if key in sliders else "226px"), key.replace("_", "-"))
             widget.observe(lambda change, key=key: self._changed(key, change["new"]), names="value")
         self.features = {}
         for name, label in _FEATURE_LABELS.items():
-            box = sized(W.Checkbox(description=label, indent=False), "80px", f"feature-{_css(name)}")
+            box = sized(W.Checkbox(description=label, indent=False), "64px", f"feature-{_css(name)}")
             box.observe(lambda change: self._features_changed(), names="value")
             self.features[name] = box
         self.regen_btn = button("regenerate", "refresh", "regenerate", "New points from the same data set", "120px")
@@ -97,6 +98,7 @@ class _PlaygroundUI:
         self.network_img = sized(W.Image(format="png"), f"{_Pictures.NETWORK_WIDTH}px", "network")
         self.diagnostics_img = sized(W.Image(format="png"), "528px", "diagnostics")
         self.losses = sized(W.HTML(), "352px", "losses")
+        self.legend = sized(W.HTML(), "352px", "legend")
         self.message = sized(W.HTML(), "100%", "message")
         self.preset = sized(W.Dropdown(options=["choose a lesson"] + list(PRESETS), description="preset",
                                        style=style), "300px", "preset")
@@ -105,12 +107,25 @@ class _PlaygroundUI:
         self.export_btn = button("export code", "code", "export", "The trained network as nnlib code", "130px")
         self.save_btn = button("save state", "save", "save", "Keep the whole state (pg.saved_state)", "120px")
         self.restore_btn = button("restore", "history", "restore", "Go back to the saved state", "110px")
+        self.share = sized(W.Text(description="share", style=style, disabled=False,
+                                  **{_TOOLTIP: "These settings and epoch as one line: copy it to send this network"}),
+                           "100%", "share")
+        self.paste = sized(W.Text(placeholder="paste a share line here", description="load", style=style),
+                           "420px", "paste")
+        self.load_btn = button("load", "upload", "load", "Take the settings of the pasted line", "90px")
+        self.neuron = sized(W.Dropdown(description="neuron", style=style, **{_TOOLTIP: "Enlarge a neuron; edit its weights"}),
+                            "260px", "neuron")
+        self.neuron.observe(lambda change: None if self._syncing or change["new"] is None
+                            else self._call(self.select_neuron, *change["new"]), names="value")
+        self.neuron_img = sized(W.Image(format="png"), "160px", "neuron-img")
+        self.weight_boxes, self.selected = W.VBox(), None
         self.code = sized(W.Textarea(rows=14), "100%", "code")
         self.code.layout.display = "none"
         for btn, action in ((self.play_btn, pg.toggle), (self.step_btn, pg.step), (self.reset_btn, pg.reset),
                             (self.regen_btn, pg.regenerate), (self.add_layer, lambda: self._layers(+1)),
                             (self.remove_layer, lambda: self._layers(-1)), (self.export_btn, self._export),
-                            (self.save_btn, self._save), (self.restore_btn, self._restore)):
+                            (self.save_btn, self._save), (self.restore_btn, self._restore),
+                            (self.load_btn, self._load_share)):
             btn.on_click(lambda _, action=action: self._call(action))
 
         head = lambda text: W.HTML(f"<b>{text}</b>")  # noqa: E731
@@ -120,22 +135,25 @@ class _PlaygroundUI:
         top = row(self.play_btn, self.step_btn, self.reset_btn, self.epoch, c["learning_rate"], c["activation"],
                   c["regularization"], c["reg_rate"], c["problem"])
         def column(kids, width):               # fixed widths: the figures keep their size, the row wraps instead
-            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 8px 0 0"))
+            return W.VBox(kids, layout=W.Layout(width=width, flex="0 0 auto", margin="0 6px 0 0"))
 
+        # Data and features share one column: with JupyterLab's file browser open a 1400 px window leaves
+        # about 1000 px for a cell's output, and data + network + output must fit in it side by side.
         data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
-                       self.regen_btn], "232px")
-        features = column([head("Features"), *self.features.values()], "80px")
+                       self.regen_btn, head("Features"), row(*self.features.values())], "224px")
         network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
-                          self.neuron_buttons, self.network_img], "488px")
-        output = column([head("Output"), self.losses, self.loss_img, self.output_img,
-                         row(c["show_test"], c["discretize"])], "360px")
+                          self.neuron_buttons, self.network_img], f"{_Pictures.NETWORK_WIDTH + 4}px")
+        output = column([head("Output"), self.losses, self.loss_img, self.output_img, self.legend,
+                         row(c["show_test"], c["discretize"])], "354px")
         beyond = W.VBox([
             head("Beyond the TensorFlow Playground"),
             row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
             row(self.preset, self.preset_note),
             self.diagnostics_img,
-            row(self.export_btn, self.save_btn, self.restore_btn), self.code])
-        self.box = _AppBox([top, self.message, row(data, features, network, output, align_items="flex-start"),
+            row(W.VBox([self.neuron, self.weight_boxes]), self.neuron_img, align_items="flex-start"),
+            row(self.export_btn, self.save_btn, self.restore_btn), self.share, row(self.paste, self.load_btn),
+            self.code])
+        self.box = _AppBox([top, self.message, row(data, network, output, align_items="flex-start"),
                             beyond])
         self.box.add_class("nnlib-playground")
 
@@ -188,6 +206,64 @@ class _PlaygroundUI:
         self.saved = self.pg.saved_state = self.pg.state_dict()
         self.pg.message = f"Saved the state at epoch {self.pg.epoch} (also in pg.saved_state)."
         self.redraw()
+
+    def _load_share(self):
+        text = self.paste.value.strip()
+        if not text:
+            raise ValueError("Paste a share line (e.g. dataset=spiral&hidden=8,8) into the load box first.")
+        self.pg.load_share(text)
+        self.pg.message = ""
+        self.redraw()
+
+    def select_neuron(self, layer, unit):
+        """Enlarge neuron ``unit`` (from 0) of dense layer ``layer`` (1 = first hidden, last = output) and
+        show one box per incoming weight and its bias; editing a box calls ``Playground.set_weight``."""
+        dense = self.pg.dense_layers
+        if not (1 <= layer <= len(dense) and 0 <= unit < dense[layer - 1].W.shape[1]):
+            raise ValueError(f"select_neuron: no neuron {unit} in layer {layer}")
+        self.selected = (layer, unit)
+        n_in = dense[layer - 1].W.shape[0]
+        names = list(self.pg.settings["features"]) if layer == 1 else [f"neuron {j} of layer {layer - 1}"
+                                                                      for j in range(n_in)]
+        boxes = []
+        for j, name in [*enumerate(names), ("bias", "bias")]:
+            box = sized_text = W.FloatText(description=f"from {name}" if j != "bias" else "bias",
+                                           style={"description_width": "150px"}, layout=W.Layout(width="260px"))
+            sized_text.add_class(f"nnlib-pg-weight-{j}")
+            box.observe(lambda change, j=j: None if self._syncing else
+                        self._call(self.pg.set_weight, *self.selected, j, float(change["new"])), names="value")
+            boxes.append(box)
+        for old in self.weight_boxes.children:
+            old.close()
+        self.weight_boxes.children = boxes
+        self.redraw()
+
+    def _neuron_view(self):
+        """The selected neuron's output over the plane (enlarged) and its weights, after each change."""
+        pg, dense = self.pg, self.pg.dense_layers
+        options = [(f"layer {i + 1}, neuron {u}" if i + 1 < len(dense) else f"output {u}", (i + 1, u))
+                   for i, d in enumerate(dense) for u in range(d.W.shape[1])]
+        if [o[1] for o in self.neuron.options] != [o[1] for o in options]:
+            self.neuron.options = options
+            if self.selected not in [o[1] for o in options]:
+                self.selected = None
+                self.weight_boxes.children = []
+        self.neuron.value = self.selected
+        if self.selected is None:
+            self.neuron_img.value = b""
+            return
+        layer, unit = self.selected
+        hidden, out = pg.hidden_outputs(pg.F_grid)
+        values = (hidden + [out])[layer - 1][:, unit]
+        if layer == len(dense):
+            values = pg.output_values(out) if pg.classes == 2 else values / max(abs(values).max(), 1e-12)
+        img = _diverging(values.reshape(pg.grid, pg.grid)[::-1])
+        img = img.repeat(160 // pg.grid + 1, axis=0).repeat(160 // pg.grid + 1, axis=1)
+        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        self.neuron_img.value = _encode_png(np.ascontiguousarray(rgba))
+        d = dense[layer - 1]
+        for box, value in zip(self.weight_boxes.children, [*d.W[:, unit], np.ravel(d.b)[unit]]):
+            box.value = round(float(value), 4)
 
     def _restore(self):
         if self.saved is None:
@@ -268,6 +344,13 @@ class _PlaygroundUI:
             text += f" &middot; test accuracy <b>{pg.accuracy():.0%}</b>"
         self.losses.value = text
         self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
+        self.share.value = pg.share()
+        self._syncing = True
+        try:
+            self._neuron_view()
+        finally:
+            self._syncing = False
+        self.legend.value = f"<div style='font-size: 0.9em; line-height: 1.5'>{legend_html(pg)}</div>"
         self.update_play_button()
 
 

@@ -375,6 +375,30 @@ class Playground:
         return frames
 
     # --- the user interface (built on first display) ------------------------------------------
+    def set_weight(self, layer, unit, source, value):
+        """Edit one parameter, as clicking a weight's line in the TensorFlow Playground does.
+
+        ``layer``: the dense layer, 1 for the first hidden layer up to ``len(hidden) + 1`` for the output;
+        ``unit``: its neuron (from 0); ``source``: the neuron of the layer before (from 0; a feature for
+        layer 1) whose weight is set, or ``"bias"``. Training carries on from the edited network."""
+        layers = self.dense_layers
+        if not (isinstance(layer, (int, np.integer)) and 1 <= layer <= len(layers)):
+            raise ValueError(f"set_weight: layer must be 1 to {len(layers)} (the output), got {layer!r}")
+        dense = layers[layer - 1]
+        n_in, n_out = dense.W.shape
+        if not (isinstance(unit, (int, np.integer)) and 0 <= unit < n_out):
+            raise ValueError(f"set_weight: layer {layer} has neurons 0 to {n_out - 1}, got unit={unit!r}")
+        if source != "bias" and not (isinstance(source, (int, np.integer)) and 0 <= source < n_in):
+            raise ValueError(f"set_weight: source must be 'bias' or 0 to {n_in - 1}, got {source!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
+            raise ValueError(f"set_weight: value must be a finite number, got {value!r}")
+        if source == "bias":
+            dense.b[..., unit] = value
+        else:
+            dense.W[source, unit] = value
+        self.redraw()
+        return self
+
     def redraw(self):
         if self._ui is not None:
             self._ui.redraw()

@@ -35,6 +35,7 @@ def _diverging(v):
     return rgb.astype(np.uint8)
 
 
+NETWORK_WIDTH_INCHES = 4.6       # the network figure at 80 dpi: _Pictures.NETWORK_WIDTH pixels
 SHADES = 32          # the output's colour steps (the TensorFlow Playground has 30): smaller, faster PNGs
 # The output's colours go from white only SURFACE of the way to the class colours, as in the TensorFlow
 # Playground: the points keep the full colours and stay visible where the network is sure and right.
@@ -163,7 +164,7 @@ class _Pictures:
     """
 
     SQUARE, PITCH, LEFT, TOP = 26, 33, 60, 46
-    NETWORK_WIDTH = 480                        # pixels of the network figure (6 inches at 80 dpi)
+    NETWORK_WIDTH = 368                        # pixels of the network figure (4.6 inches at 80 dpi)
 
     @classmethod
     def column_step(cls, n_columns, width=NETWORK_WIDTH - 8):
@@ -181,7 +182,7 @@ class _Pictures:
 
         self.pg = pg
         self.blits = {}
-        for name, size in (("loss", (4.4, 1.9)), ("output", (4.4, 4.4)), ("network", (6.0, 4.4)),
+        for name, size in (("loss", (4.4, 1.9)), ("output", (4.4, 4.4)), ("network", (NETWORK_WIDTH_INCHES, 4.4)),
                            ("diagnostics", (6.6, 2.5))):
             fig = Figure(figsize=size, dpi=dpi)
             FigureCanvasAgg(fig)
@@ -315,8 +316,12 @@ class _Pictures:
         for j, name in enumerate(pg.settings["features"]):
             x, y = self._node_xy(0, j, cols[0])
             ax.text(x - 6, y + S / 2, _LABELS[name], ha="right", va="center", fontsize=9)
-        heads = ["features"] + [f"layer {i + 1}\n{n} neuron{'s' * (n > 1)}" for i, n in enumerate(cols[1:-1])] \
-            + ["output" if cols[-1] == 1 else f"output\n{cols[-1]} classes"]
+        if self.column >= 56:
+            heads = ["features"] + [f"layer {i + 1}\n{n} neuron{'s' * (n > 1)}" for i, n in enumerate(cols[1:-1])] \
+                + ["output" if cols[-1] == 1 else f"output\n{cols[-1]} classes"]
+        else:                                # narrow columns: short heads that do not run together
+            heads = ["in"] + [f"L{i + 1}\n{n}" for i, n in enumerate(cols[1:-1])] \
+                + ["out" if cols[-1] == 1 else f"out\n{cols[-1]}"]
         for i, head in enumerate(heads):
             ax.text(self.LEFT + i * self.column + S / 2, self.top + 4, head, ha="center", va="top", fontsize=8)
         ax.set_xlim(0, width)
@@ -387,13 +392,18 @@ class _Pictures:
         for ax in (left, right):
             ax.tick_params(labelsize=7)
         self.grad_ax = left
-        blit.animate(*self.grad_bars, *self.dead_bars)
+        # an exact zero has no place on a log axis: say it in words instead of drawing nothing
+        self.zero_labels = [left.text(bar.get_x() + bar.get_width() / 2, 0.04, "", rotation=90, fontsize=7,
+                                      ha="center", va="bottom", color="#b22222", transform=left.get_xaxis_transform())
+                            for bar in self.grad_bars]
+        blit.animate(*self.grad_bars, *self.dead_bars, *self.zero_labels)
 
     def draw_diagnostics(self):
         pg, blit = self.pg, self.blits["diagnostics"]
         norms = np.maximum(np.nan_to_num(pg.grad_norms, nan=1e-12, posinf=1e12), 1e-12)
-        for bar, value in zip(self.grad_bars, norms):
+        for bar, label, value, raw in zip(self.grad_bars, self.zero_labels, norms, np.asarray(pg.grad_norms)):
             bar.set_height(value)
+            label.set_text("0, no gradient" if raw == 0 and pg.epoch > 0 else "")
         low = min(1e-6, 10 ** np.floor(np.log10(norms.min())))
         high = max(10.0, 10 ** np.ceil(np.log10(norms.max())))
         blit.set_limits((low, high), lambda: self.grad_ax.set_ylim(low, high))
@@ -444,3 +454,37 @@ def plot_output(pg, ax=None, *, title=None, show_test=None):
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"Epoch {pg.epoch}: test loss {pg.test_loss:.3f}")
     return ax
+
+
+# --- the output's colour legend -------------------------------------------------------------
+def _swatch(rgb):
+    r, g, b = (int(v) for v in rgb)
+    return (f"<span style='display:inline-block;width:12px;height:12px;vertical-align:middle;"
+            f"border:1px solid #999;background:rgb({r},{g},{b})'></span>")
+
+
+def _item(swatch, text):
+    return f"<span style='white-space: nowrap'>{swatch}&nbsp;{text}</span>"
+
+
+def legend_html(pg):
+    """What the output's colours mean, as HTML for the app (it follows problem, loss, classes, discretize)."""
+    s = pg.settings
+    shade = ("discretized: only the colour of the side shown" if s["discretize"]
+             else "the deeper the shade, the surer the network; white: undecided")
+    if pg.classes > 2:
+        colours = _class_rgb()
+        items = " ".join(_item(_swatch(colours[c]), f"class&nbsp;{c}") for c in range(pg.classes))
+        return f"{items}<br>the colour of the most probable class; {shade}"
+    neg, pos = _swatch(_NEG), _swatch(_POS)
+    if s["problem"] == "regression":
+        return (f"{_item(neg, 'output &lt; 0')} &nbsp; {_item(_swatch(_WHITE), '0')} &nbsp; {_item(pos, 'output &gt; 0')}"
+                f"<br>points: the target, same colours; full colour at |value| &ge; 1")
+    if s["loss"] == "cross-entropy":
+        middle = "p(class 1) = 0.5"
+        ends = "class 0 (p &rarr; 0)", "class 1 (p &rarr; 1)"
+    else:
+        middle = "output 0"
+        ends = "class 0 (output &lt; 0)", "class 1 (output &gt; 0)"
+    return (f"{_item(neg, ends[0])} &nbsp; {_item(_swatch(_WHITE), middle)} &nbsp; {_item(pos, ends[1])}"
+            f"<br>{shade}")
