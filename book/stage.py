@@ -88,6 +88,13 @@ def title(nb):
     raise ValueError("the notebook has no '# title' in a markdown cell")
 
 
+def _without_colab(nb):
+    """The book is read in a browser, not run: the "Open in Colab" badge (an image from another host)
+    and the Colab-only install cell (nncourse.colab) are left out of its pages."""
+    nb["cells"] = [c for c in nb["cells"] if not str(c.get("id", "")).startswith("colab-")]
+    return nb
+
+
 def _cell(kind, source, cell_id, **metadata):
     cell = {"cell_type": kind, "id": cell_id, "metadata": metadata, "source": source}
     if kind == "code":
@@ -107,7 +114,7 @@ def stage(build=ROOT / "build"):
     wanted = {}
     exercises = {p.stem for p in (ROOT / "exercises").glob("*.ipynb")}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = _without_colab(json.loads(path.read_text(encoding="utf-8")))
         nb["cells"].insert(0, _cell("code", ALT_TEXT_CELL, "book-alt-text", tags=["remove-cell"],
                                     slideshow={"slide_type": "skip"}))
         if path.stem in exercises:
@@ -116,7 +123,7 @@ def stage(build=ROOT / "build"):
                                      slideshow={"slide_type": "skip"}))
         wanted[src / "notebooks" / path.name] = nb
     for path in sorted((ROOT / "exercises").glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = _without_colab(json.loads(path.read_text(encoding="utf-8")))
         chapter = json.loads((ROOT / "notebooks" / path.name).read_text(encoding="utf-8"))
         note = _cell("markdown", RUN_EXERCISE.format(name=path.stem, chapter_title=title(chapter)), "book-run-exercise")
         first_md = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown")

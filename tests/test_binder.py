@@ -69,6 +69,7 @@ def test_a_fresh_venv_from_binder_runs_chapter_1(tmp_path):
     env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}", OPENBLAS_NUM_THREADS="1",
                JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"), JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"))
     env.pop("VIRTUAL_ENV", None)
+    env.pop("MPLBACKEND", None)          # conftest's Agg: a Binder user's kernel draws inline figures
     r = subprocess.run(["python", "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"], cwd=clone,
                        env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]

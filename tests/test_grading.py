@@ -263,8 +263,8 @@ def test_an_object_that_equals_everything_does_not_pass(synthetic):
 def test_several_chapters_in_one_run_share_one_csv(synthetic):
     header, rows = synthetic
     assert rows["ch01.ipynb"]["chapter"] == grading_cases.CHAPTER and rows["ch01.ipynb"]["total"] == "11"
-    assert "apply" in header and "predict" in header
-    assert rows["ch01.ipynb"]["apply"] == "" and rows["solved.ipynb"]["predict"] == ""
+    assert "relu" in header and "predict" in header
+    assert rows["ch01.ipynb"]["relu"] == "" and rows["solved.ipynb"]["predict"] == ""
 
 
 # --- the plan: what comes from where -----------------------------------------------------------

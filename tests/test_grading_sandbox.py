@@ -23,6 +23,7 @@ from test_grading import read_csv, wait_gone
 TIMEOUT = "10"
 PREDICT = grading_cases.solution_source("predict-answer")
 FULL = {"predict": 2, "predicted_refit": 2, "ridge_gradients": 4, "fit_linear": 3}
+TOTAL = str(sum(FULL.values()))        # chapter 1 in full
 
 
 def run_cli(*args, env=None, timeout=600):
@@ -194,22 +195,22 @@ def test_nothing_outside_the_sandbox_was_written_during_or_after_the_run(attack)
 
 
 def test_the_sandbox_sees_no_solutions_checks_classmates_or_output(attack):
-    assert attack["rows"]["snoop.ipynb"]["total"] == "10", feedback_of(attack, "snoop.ipynb")
+    assert attack["rows"]["snoop.ipynb"]["total"] == TOTAL, feedback_of(attack, "snoop.ipynb")
     assert "SAW" not in feedback_of(attack, "snoop.ipynb")
 
 
 def test_a_student_cannot_signal_the_grader_or_classmates(attack):
-    assert attack["rows"]["killer.ipynb"]["total"] == "10"
+    assert attack["rows"]["killer.ipynb"]["total"] == TOTAL
     assert all(attack["rows"][n]["error"] == "" for n in ("classmate.ipynb", "José.ipynb", "flood.ipynb"))
 
 
 def test_processes_and_memory_are_capped(attack):
-    assert attack["rows"]["fork_bomb.ipynb"]["total"] == "10", feedback_of(attack, "fork_bomb.ipynb")
-    assert attack["rows"]["memory.ipynb"]["total"] == "10", feedback_of(attack, "memory.ipynb")
+    assert attack["rows"]["fork_bomb.ipynb"]["total"] == TOTAL, feedback_of(attack, "fork_bomb.ipynb")
+    assert attack["rows"]["memory.ipynb"]["total"] == TOTAL, feedback_of(attack, "memory.ipynb")
 
 
 def test_output_floods_cost_nothing_and_timeouts_stay_timeouts(attack):
-    assert attack["rows"]["flood.ipynb"]["total"] == "10"
+    assert attack["rows"]["flood.ipynb"]["total"] == TOTAL
     text = feedback_of(attack, "endless_flood.ipynb")
     assert "## predicted_refit: 0 / 2 (timed out)" in text and len(text) < 20000
 
@@ -217,7 +218,7 @@ def test_output_floods_cost_nothing_and_timeouts_stay_timeouts(attack):
 def test_text_that_is_not_utf8_never_stops_the_run(attack):
     assert "## predicted_refit: 0 / 2 (failed)" in feedback_of(attack, "surrogate.ipynb")
     name = "\\xff\\xfe latin1 \\xe9.ipynb"
-    assert attack["rows"][name]["total"] == "10", attack["rows"].keys()
+    assert attack["rows"][name]["total"] == TOTAL, attack["rows"].keys()
 
 
 def test_a_crash_inside_the_sandbox_is_the_students_row(attack):
@@ -281,7 +282,7 @@ def test_without_bubblewrap_the_grader_refuses_unless_told_no_sandbox(tmp_path):
     proc = run_cli(sub, "--out", tmp_path / "out", "--no-sandbox", env=env)
     assert proc.returncode == 0, proc.stderr
     _, rows = read_csv(tmp_path / "out" / "grades.csv")
-    assert rows["s.ipynb"]["total"] == "10" and rows["s.ipynb"]["sandbox"] == "OFF (--no-sandbox)"
+    assert rows["s.ipynb"]["total"] == TOTAL and rows["s.ipynb"]["sandbox"] == "OFF (--no-sandbox)"
     text = (tmp_path / "out" / "feedback" / "s.md").read_text()
     assert "Isolation was off" in text and "WITHOUT a sandbox" in text
 
@@ -335,8 +336,8 @@ def test_pip_install_grade_gives_a_working_nnlib_grade(tmp_path):
                           capture_output=True, text=True, cwd=course, timeout=600)
     assert proc.returncode == 0, proc.stderr
     _, rows = read_csv(course / "grades" / "grades.csv")
-    assert rows["solved.ipynb"]["total"] == "10" and rows["unsolved.ipynb"]["total"] == "0", rows
-    assert rows["peek.ipynb"]["total"] == "10", (course / "grades" / "feedback" / "peek.md").read_text()
+    assert rows["solved.ipynb"]["total"] == TOTAL and rows["unsolved.ipynb"]["total"] == "0", rows
+    assert rows["peek.ipynb"]["total"] == TOTAL, (course / "grades" / "feedback" / "peek.md").read_text()
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not os.access("/usr/bin/python3", os.X_OK),
@@ -366,7 +367,7 @@ def test_an_unprivileged_instructor_gets_the_same_sandbox_and_process_cap(tmp_pa
                               capture_output=True, text=True, cwd=course, timeout=600)
         assert proc.returncode == 0, proc.stderr
         _, rows = read_csv(course / "grades" / "grades.csv")
-        assert rows["bomb.ipynb"]["total"] == "10", (course / "grades" / "feedback" / "bomb.md").read_text()
+        assert rows["bomb.ipynb"]["total"] == TOTAL, (course / "grades" / "feedback" / "bomb.md").read_text()
         assert rows["unsolved.ipynb"]["total"] == "0" and rows["bomb.ipynb"]["sandbox"] == "bubblewrap"
     finally:
         shutil.rmtree(base, ignore_errors=True)

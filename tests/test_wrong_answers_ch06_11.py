@@ -42,7 +42,8 @@ def _check_call(chapter, question):
 
 
 def _imports(chapter):
-    return next(_src(c) for c in _solution(chapter)["cells"] if c["cell_type"] == "code")
+    return next(_src(c) for c in _solution(chapter)["cells"]
+                if c["cell_type"] == "code" and not str(c.get("id", "")).startswith("colab-"))   # not the Colab cell
 
 
 CASES = [(ch, q, i, src, words) for ch, questions in CATALOGUE.items() for q, answers in questions.items()
