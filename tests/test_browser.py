@@ -256,7 +256,7 @@ def test_playground_and_a_chapter_slider_in_chromium(lab, pages):
     _wait_for(lambda: "dataset=xor" in share.input_value(), "the share line to name the xor data set")
     page.select_option(".nnlib-pg-neuron select", label="layer 1, neuron 0")
     neuron_img = page.locator("img.nnlib-pg-neuron-img")
-    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 0, "the enlarged neuron to show")
+    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 1, "the enlarged neuron to show")
     network_before, neuron_before = _shot(network), _shot(neuron_img)
     page.fill(".nnlib-pg-weight-0 input", "3")
     page.press(".nnlib-pg-weight-0 input", "Enter")

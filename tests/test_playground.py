@@ -19,6 +19,15 @@ from nnlib.optim import SGD, Adam, Momentum
 from nnlib.playground import DATASETS, DEFAULTS, FEATURES, PRESETS, Playground, feature_matrix, make_data
 
 
+
+def _blank_png():
+    import numpy as np
+    from nnlib.playground.pictures import _encode_png
+    return _encode_png(np.full((1, 1, 4), 255, np.uint8))
+
+
+_BLANK = _blank_png()        # the enlarged neuron when none is selected: a blank picture, never b""
+
 def _weights(pg):
     return [p.copy() for p in pg.model.parameters()]
 
@@ -698,7 +707,7 @@ def test_selecting_a_neuron_enlarges_it_and_its_weight_boxes_edit_and_follow_tra
     pg = Playground()
     pg.ui
     ui = pg._ui
-    assert ui.neuron_img.value == b"" and ui.weight_boxes.children == ()
+    assert ui.neuron_img.value == _BLANK and ui.weight_boxes.children == ()
     ui.neuron.value = (2, 1)                       # the second neuron of the second hidden layer
     boxes = ui.weight_boxes.children
     assert len(boxes) == 4 + 1 and boxes[-1].description == "bias"
@@ -716,7 +725,7 @@ def test_selecting_a_neuron_enlarges_it_and_its_weight_boxes_edit_and_follow_tra
     assert ui.selected == (1, 0) and len(ui.neuron.options) == 3 + 1
     ui.select_neuron(2, 0)
     pg.set(hidden=[])                              # ... and goes if it does not
-    assert ui.selected is None and ui.neuron_img.value == b""
+    assert ui.selected is None and ui.neuron_img.value == _BLANK
 
 
 def test_the_dead_relu_preset_shows_0_no_gradient():

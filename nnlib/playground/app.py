@@ -250,7 +250,8 @@ class _PlaygroundUI:
                 self.weight_boxes.children = []
         self.neuron.value = self.selected
         if self.selected is None:
-            self.neuron_img.value = b""
+            # A blank picture, not empty bytes: an <img> of nothing is a broken image in a saved page.
+            self.neuron_img.value = _encode_png(np.full((1, 1, 4), 255, np.uint8))
             return
         layer, unit = self.selected
         hidden, out = pg.hidden_outputs(pg.F_grid)
