@@ -252,9 +252,13 @@ FIT = """() => {
 MIN_ZOOM = 0.6
 # Decks whose slide metadata (chosen per cell when the chapters were rewritten) still puts too much on
 # some slides: they need those slides split by hand. Remove a name once its deck passes.
-TOO_FULL = {"01_linear_model", "02_hidden_layers", "03_activation_functions", "04_loss_and_gradient_descent",
-            "05_backpropagation", "06_training_failures", "07_dropout", "08_optimizers", "09_multiclass",
-            "10_convolution", "11_complete_project", "playground"}
+TOO_FULL = {
+    "03_activation_functions",
+    "04_loss_and_gradient_descent",
+    "05_backpropagation",
+    "06_training_failures",
+    "09_multiclass",
+}
 
 
 def _open_deck(new, name):
@@ -279,7 +283,7 @@ def test_deck_steps_through_three_slides_offline(open_page):
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason="some slides need splitting by hand (zoom below MIN_ZOOM)", strict=False)) if n in TOO_FULL else n
+    reason="some slides need splitting by hand (zoom below MIN_ZOOM)", strict=True)) if n in TOO_FULL else n
     for n in DECKS])
 def test_every_slide_fits_1280x720(open_page, build, name):
     nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
