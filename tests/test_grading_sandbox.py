@@ -213,6 +213,7 @@ def test_output_floods_cost_nothing_and_timeouts_stay_timeouts(attack):
     assert attack["rows"]["flood.ipynb"]["total"] == TOTAL
     text = feedback_of(attack, "endless_flood.ipynb")
     assert "## predicted_refit: 0 / 2 (timed out)" in text and len(text) < 20000
+    assert "your `predicted_refit(...)` was still running" in text, text      # the looping function, named
 
 
 def test_text_that_is_not_utf8_never_stops_the_run(attack):

@@ -290,7 +290,10 @@ class GradingInterrupt(BaseException):
 
 
 class CellTimeout(GradingInterrupt):
-    pass
+    def __init__(self, function=None, where=""):
+        super().__init__(function)
+        self.function = function        # the student's function that was running, when a check called one
+        self.where = where              # " (in fit, line 3: `...`)" when the interrupted code said where it was
 
 
 class SandboxDied(GradingInterrupt):
@@ -305,8 +308,8 @@ class _Guarded(sb.Remote):
     def request(self, req):
         try:
             return super().request(req)
-        except sb.Timeout:
-            raise CellTimeout() from None
+        except sb.Timeout as exc:
+            raise CellTimeout(next((n for n in reversed(self.calling) if n), None), exc.where) from None
         except sb.Died as exc:
             raise SandboxDied(exc.reason) from None
 
@@ -451,8 +454,8 @@ def _step(step, q, ns, session, result, timeout):
         if code.strip():
             try:
                 run = session.run(code)
-            except CellTimeout:
-                note = f"{whose} timed out after {timeout:g} s (an endless loop?)."
+            except CellTimeout as exc:
+                note = f"{whose} timed out after {timeout:g} s{exc.where} (an endless loop?)."
                 if q is not None and step.kind == "answer":
                     q.update(status="timed out", message=note)
                 else:
@@ -510,7 +513,8 @@ def _verdict(step, printed, exc, filename, timeout, ns):
     if exc is None:
         return "passed", printed or "passed."
     if isinstance(exc, CellTimeout):
-        return "timed out", before + f"timed out after {timeout:g} s: your code was still running (an endless loop?)."
+        running = f"your `{exc.function}(...)`" if exc.function else "your code"
+        return "timed out", before + f"timed out after {timeout:g} s: {running} was still running{exc.where} (an endless loop?)."
     if isinstance(exc, SandboxDied):
         return "kernel died", exc.reason
     if isinstance(exc, CheckFailed):

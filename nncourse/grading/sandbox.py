@@ -50,7 +50,22 @@ class Died(Exception):
 
 
 class Timeout(Exception):
-    pass
+    def __init__(self, where=""):
+        super().__init__(where)
+        self.where = where          # " (in fit, line 3: `while True:`)": where Ctrl-C found the code, if it said
+
+
+def _interrupted_at(reply):
+    """Where the student's code was when Ctrl-C stopped it, from its reply (plain text or "")."""
+    try:
+        err = reply.get("error")
+        if type(err) is not dict:   # a cell run reports its error inside the value
+            value = wire.decode(reply.get("value"), lambda d: None)
+            err = value.get("error") if type(value) is dict else None
+        where = err.get("where") if type(err) is dict else None
+    except (wire.BadData, AttributeError, TypeError, ValueError, RecursionError):
+        return ""
+    return where[:300] if type(where) is str else ""
 
 
 def describe_exit(code):
@@ -253,8 +268,7 @@ class Sandbox:
                 raise self._died() from None
             return self._reply(seq, deadline)
         except wire.Timeout:
-            self._interrupt(seq)
-            raise Timeout() from None
+            raise Timeout(self._interrupt(seq)) from None
 
     def _reply(self, seq, deadline):
         while True:
@@ -283,10 +297,11 @@ class Sandbox:
         """Ctrl-C the student's code; kill the sandbox if it does not answer within INTERRUPT_GRACE."""
         try:
             os.kill(self.pid, signal.SIGINT)
-            self._reply(seq, time.monotonic() + INTERRUPT_GRACE)
+            return _interrupted_at(self._reply(seq, time.monotonic() + INTERRUPT_GRACE))
         except (wire.Timeout, ProcessLookupError, Died, OSError):
             self.kill()
             self.stopped = True         # by the grader, after a timeout: start again and replay
+            return ""
 
 
 # --- the grader's view of the student's values ----------------------------------------------
@@ -334,6 +349,7 @@ class Remote:
         self.sandbox = sandbox
         self.timeout = timeout
         self.deadline = None
+        self.calling = []           # names of the student's functions being called now (innermost last)
 
     def _handle(self, d):
         cls = RemoteClass if d.get("class") is True else RemoteCallable if d.get("callable") is True else RemoteObject
@@ -342,6 +358,8 @@ class Remote:
         object.__setattr__(obj, "_remote", self)
         object.__setattr__(obj, "_id", d["id"])
         object.__setattr__(obj, "_type", name[:80])
+        own = d.get("name")         # the student's process says it: only an identifier is kept, never shown raw
+        object.__setattr__(obj, "_name", own if type(own) is str and own.isidentifier() and len(own) <= 80 else None)
         return obj
 
     def encode(self, value):
@@ -365,10 +383,14 @@ class Remote:
     def get(self, name):
         return self.request({"op": "get", "name": name})[0]
 
-    def call(self, ref, args, kwargs):
+    def call(self, ref, args, kwargs, name=None):
         req = {"op": "call", "ref": {"$": "ref", "id": ref}, "args": self.encode(list(args)),
                "kwargs": self.encode(dict(kwargs))}
-        value, reply = self.request(req)
+        self.calling.append(name)
+        try:
+            value, reply = self.request(req)
+        finally:
+            self.calling.pop()
         mutated = reply.get("mutated")
         if type(mutated) is dict:       # arguments the student's function changed in place
             for key, enc, where in [(i, e, args) for i, e in _pairs(mutated.get("args"))] + \
@@ -389,7 +411,7 @@ class RemoteObject:
     """An object that stays in the sandbox. Its methods and attributes are requests; comparisons,
     hashing and every other special method are the grader's own, never the student's."""
 
-    __slots__ = ("_remote", "_id", "_type")
+    __slots__ = ("_remote", "_id", "_type", "_name")
 
     def _req(self, op, **kw):
         remote = object.__getattribute__(self, "_remote")
@@ -435,7 +457,7 @@ class RemoteCallable(RemoteObject):
 
     def __call__(self, *args, **kwargs):
         remote = object.__getattribute__(self, "_remote")
-        return remote.call(object.__getattribute__(self, "_id"), args, kwargs)
+        return remote.call(object.__getattribute__(self, "_id"), args, kwargs, object.__getattribute__(self, "_name"))
 
 
 class RemoteClass(RemoteCallable):

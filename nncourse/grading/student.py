@@ -57,8 +57,12 @@ def _handle(obj):
     hid = len(_objects) + 1
     _objects[hid] = obj
     name = type(obj).__name__
+    try:                                    # a function's own name, for messages ("your `fit(...)` timed out")
+        own = obj.__name__ if callable(obj) else None
+    except Exception:                       # noqa: BLE001 - any object may be passed here
+        own = None
     return {"$": "ref", "id": hid, "type": name if isinstance(name, str) else "object", "callable": callable(obj),
-            "class": isinstance(obj, type)}
+            "class": isinstance(obj, type), "name": own if isinstance(own, str) else None}
 
 
 def _object(d):
