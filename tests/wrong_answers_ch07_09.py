@@ -78,3 +78,60 @@ CATALOGUE_07_09["07_dropout"] = {
          "the sum (axis=0)"),
     ],
 }
+
+_CE = ("def smoothed_cross_entropy(z, y, smoothing):\n    n, k = z.shape\n"
+       "    t = (1 - smoothing) * np.eye(k)[y] + smoothing / k\n")
+_LSE = ("    shifted = z - z.max(axis=1, keepdims=True)\n"
+        "    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n    p = np.exp(log_p)\n")
+_GAP = "def predicted_gap():\n    k, s = 10, 0.1\n"
+_ML = "def multilabel_predict(logits, thresholds):\n"
+_PC = "def pairwise_cost(K, n):\n"
+
+CATALOGUE_07_09["09_multiclass"] = {
+    "smoothed_cross_entropy": [
+        # the log of a (stable) softmax: log(0) for logits of 1e4
+        (_CE + "    e = np.exp(z - z.max(axis=1, keepdims=True))\n    p = e / e.sum(axis=1, keepdims=True)\n"
+               "    return -np.sum(t * np.log(p)) / n, (p - t) / n\n", "log-sum-exp"),
+        # the log of clipped probabilities: finite, but not exact
+        (_CE + "    e = np.exp(z - z.max(axis=1, keepdims=True))\n    p = e / e.sum(axis=1, keepdims=True)\n"
+               "    return -np.sum(t * np.log(np.clip(p, 1e-12, 1))) / n, (p - t) / n\n", "is not exact"),
+        # the gradient with respect to p instead of z
+        (_CE + _LSE + "    return -np.sum(t * log_p) / n, -t / p / n\n", "with respect to the probabilities p"),
+        # the gradient of the summed loss
+        (_CE + _LSE + "    return -np.sum(t * log_p) / n, p - t\n", "times too large"),
+        # the gradient with the wrong sign
+        (_CE + _LSE + "    return -np.sum(t * log_p) / n, (t - p) / n\n", "wrong sign"),
+        # the smoothing left out of the gradient
+        (_CE + _LSE + "    return -np.sum(t * log_p) / n, (p - np.eye(k)[y]) / n\n", "ignores the smoothing"),
+        # the smoothing spread over the K - 1 wrong classes
+        ("def smoothed_cross_entropy(z, y, smoothing):\n    n, k = z.shape\n    onehot = np.eye(k)[y]\n"
+         "    t = (1 - smoothing) * onehot + smoothing / (k - 1) * (1 - onehot)\n" + _LSE
+         + "    return -np.sum(t * log_p) / n, (p - t) / n\n", "K - 1 wrong classes"),
+        # the summed loss
+        (_CE + _LSE + "    return -np.sum(t * log_p), (p - t) / n\n", "the sum over the batch"),
+    ],
+    "predicted_gap": [
+        (_GAP + "    return np.log((1 - s) / (s / k))\n", "gets its share of the smoothing"),
+        (_GAP + "    return np.log((1 - s) / (s / (k - 1)))\n", "K - 1 wrong classes"),
+        (_GAP + "    return (1 - s + s / k) / (s / k)\n", "the logits differ by its log"),
+        (_GAP + "    return np.log10((1 - s + s / k) / (s / k))\n", "natural log"),
+        (_GAP + "    return np.inf\n", "finite minimum"),
+        (_GAP + "    return (1 - s + s / k) - s / k\n", "difference of the target probabilities"),
+    ],
+    "multilabel_predict": [
+        (_ML + "    return (logits > thresholds).astype(int)\n", "compared the logits with the probability thresholds"),
+        (_ML + "    return (logits >= np.log(thresholds / (1 - thresholds))).astype(int)\n", "use > rather than >="),
+        (_ML + "    return (logits > np.log(thresholds)).astype(int)\n", "not log(t)"),
+        (_ML + "    return (logits > np.log(thresholds / (1 - thresholds))[:, None]).astype(int)\n",
+         "belongs to column k"),
+        (_ML + "    return 1 / (1 + np.exp(-logits))\n", "not probabilities"),
+        (_ML + "    return (logits > 0).astype(int)\n", "its own threshold"),
+    ],
+    "pairwise_cost": [
+        (_PC + "    return K, K * K * n, K * (K - 1), K * (K - 1) * 2 * n\n", "counts each pair twice"),
+        (_PC + "    m = K * (K - 1) // 2\n    return K, K * K * n, m, m * K * n\n", "only on the examples of its two"),
+        (_PC + "    m = K * (K - 1) // 2\n    return K, K * n, m, m * 2 * n\n", "one classifier's share"),
+        (_PC + "    m = K * (K + 1) // 2\n    return K, K * K * n, m, m * 2 * n\n", "not paired with itself"),
+        (_PC + "    m = K * (K - 1) // 2\n    return K, K * K * n, m, m * n\n", "both of its"),
+    ],
+}

@@ -180,7 +180,7 @@ def verify_gap(fn, seeds=8, steps=3000, lr=2.0):
 @check("multilabel_predict")
 def multilabel_predict(fn):
     expect_callable(fn, "multilabel_predict")
-    logits = np.array([[3.0, -2.0, 0.5], [-1.0, -0.2, -4.0], [0.0, 2.0, 1.0], [1e4, -1e4, 1.2]])
+    logits = np.array([[3.0, -2.0, 0.5], [0.0, 2.0, 1.0], [1e4, -1e4, 1.2]])      # square: rows and columns differ
     thresholds = np.array([0.5, 0.1, 0.8])
     cut = np.log(thresholds / (1 - thresholds))
     expected = (logits > cut).astype(int)
@@ -203,6 +203,8 @@ def multilabel_predict(fn):
                "the logit of a probability t is log(t / (1 - t)), not log(t).")
         expect(not np.array_equal(got, (logits > 0).astype(int)),
                "you used 0.5 for every label (z > 0); each label has its own threshold, thresholds[k] for column k.")
+        expect(not np.array_equal(got, (logits > cut[:, None]).astype(int)),
+               "you applied thresholds[i] to row i (example i); thresholds[k] belongs to column k (label k).")
         expect(not np.array_equal(got, np.eye(3, dtype=int)[logits.argmax(1)]),
                "you picked one label per example (argmax); here each label is its own yes/no question.")
     expect(np.array_equal(got, expected), f"for logits\n{logits}\nand thresholds {thresholds} you predicted\n{got}\n"
