@@ -1,75 +1,28 @@
 """nbgrader 0.9 generates and autogrades exercises 07 and 09 (issue 15: the exercises must keep working
-with nbgrader). Skipped where nbgrader is not installed (`pip install nbgrader==0.9.6`); it needs
-its environment's bin on PATH for alembic, which this test puts there.
+with nbgrader). Skipped where nbgrader is not installed (`pip install nbgrader==0.9.6`); the course
+set-up is test_nbgrader_ch01_05.build_gradebook.
 
 A solved submission scores full marks on every question, the released (unsolved) notebook 0, and a
 submission carrying the first catalogued wrong answer of every question 0 as well.
 """
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from conftest import ROOT
+pytest.importorskip("nbgrader")
+from test_nbgrader_ch01_05 import build_gradebook  # noqa: E402
+from wrong_answers_ch07_09 import CATALOGUE_07_09  # noqa: E402
 
-nbgrader = pytest.importorskip("nbgrader")
-from nbgrader.api import Gradebook  # noqa: E402
-
-from wrong_answers_ch07_09 import CATALOGUE_07_09 as CATALOGUE  # noqa: E402
-
-CHAPTERS = sorted(CATALOGUE)
-
-
-def _nbgrader(course, *args):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               NNLIB_CHECKS_STRICT="1")
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+CHAPTERS = sorted(CATALOGUE_07_09)
 
 
 @pytest.fixture(scope="module")
 def gradebook(tmp_path_factory):
-    course = tmp_path_factory.mktemp("nbgrader_course")
-    (course / "source" / "ex").mkdir(parents=True)
-    for chapter in CHAPTERS:
-        shutil.copy(ROOT / "solutions" / f"{chapter}.ipynb", course / "source" / "ex")
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        "c.CourseDirectory.course_id = 'nn'\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.CourseDirectory.db_assignments = [dict(name='ex')]\n"
-        "c.CourseDirectory.db_students = [dict(id='solved'), dict(id='unsolved'), dict(id='wrong')]\n"
-        "c.ExecutePreprocessor.timeout = 120\n")
-    _nbgrader(course, "generate_assignment", "ex", "--force")
-    for student in ("solved", "unsolved", "wrong"):
-        (course / "submitted" / student / "ex").mkdir(parents=True)
-    for chapter in CHAPTERS:
-        name = f"{chapter}.ipynb"
-        shutil.copy(course / "source" / "ex" / name, course / "submitted" / "solved" / "ex")
-        shutil.copy(course / "release" / "ex" / name, course / "submitted" / "unsolved" / "ex")
-        nb = json.loads((course / "release" / "ex" / name).read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-            for question, entries in CATALOGUE[chapter].items():
-                if grade_id == f"{question}-answer":
-                    cell["source"] = entries[0][0]
-        (course / "submitted" / "wrong" / "ex" / name).write_text(json.dumps(nb), encoding="utf-8")
-    _nbgrader(course, "autograde", "ex", "--force")
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        yield {student: {(nb.name, grade.name): (grade.auto_score, grade.max_score)
-                         for nb in gb.find_submission("ex", student).notebooks for grade in nb.grades}
-               for student in ("solved", "unsolved", "wrong")}
+    wrong = {chapter: {q: entries[0][0] for q, entries in CATALOGUE_07_09[chapter].items()} for chapter in CHAPTERS}
+    return build_gradebook(tmp_path_factory.mktemp("nbgrader_course"), CHAPTERS, wrong)
 
 
 def test_nbgrader_finds_every_question_of_exercises_7_and_9(gradebook):
-    # generate_assignment ran; the graded cells it found are the questions of every chapter
-    questions = {(chapter, q) for chapter in CHAPTERS for q in CATALOGUE[chapter]}
-    assert {key for key in gradebook["solved"]} == questions
+    questions = {(chapter, q) for chapter in CHAPTERS for q in CATALOGUE_07_09[chapter]}
+    assert set(gradebook["solved"]) == questions
 
 
 def test_nbgrader_gives_the_solution_full_marks(gradebook):
