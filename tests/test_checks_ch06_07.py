@@ -116,93 +116,81 @@ def test_pick_learning_rate_right_answer_passes():
 
 
 # --- exercise 07 ------------------------------------------------------------------------------
+# The catalogue of wrong answers (tests/wrong_answers_ch07_09.py) covers the named mistakes, through
+# the self-check and the grader; these tests cover the right answers, the theory behind the predictions
+# and the cases the catalogue cannot express as an answer cell.
 
-def forward_right(a, rate, rng, keep_rule=lambda r, p: r >= p, scale=lambda p: 1 / (1 - p), guard=True):
-    keep = keep_rule(rng.random(a.shape), rate)
-    if rate == 1.0 and guard:
-        return np.zeros_like(a), keep
-    if not guard:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return a * keep / np.float64(1 - rate), keep          # 0 / 0 = nan where rate is 1
-    return a * keep * scale(rate), keep
+def variance_right(a, rate):
+    return a ** 2 * rate / (1 - rate)
 
 
-def test_dropout_forward_right_answer_passes():
-    assert ch07.dropout_forward(forward_right).passed
+class LayerRight:
+    def __init__(self, rate, rng, draw=lambda rng, shape, rate: rng.random(shape) >= rate):
+        self.rate, self.rng, self.keep, self.draw = rate, rng, None, draw
+        self.params, self.grads = {}, {}
+
+    def forward(self, x, training=False):
+        if not training:
+            self.keep = None
+            return x
+        self.keep = self.draw(self.rng, x.shape, self.rate)
+        return np.zeros_like(x) if self.rate == 1.0 else x * self.keep / (1 - self.rate)
+
+    def backward(self, grad_out):
+        if self.keep is None:
+            return grad_out
+        return np.zeros_like(grad_out) if self.rate == 1.0 else grad_out * self.keep / (1 - self.rate)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda a, p, rng: forward_right(a, p, rng, scale=lambda p: 1.0), "divides them by 1 - rate"),
-    (lambda a, p, rng: forward_right(a, p, rng, scale=lambda p: 1 - p), "multiplied the kept entries by 1 - rate"),
-    (lambda a, p, rng: forward_right(a, p, rng, keep_rule=lambda r, p: r < p), "keep each entry with probability 1 - rate"),
-    (lambda a, p, rng: forward_right(a, p, rng, guard=False), "without dividing by 1 - rate = 0"),
-    (lambda a, p, rng: forward_right(a, p, np.random.default_rng(0)), "draw a new mask at every call"),
-    (lambda a, p, rng: (lambda keep: (a * keep / (1 - p) if p < 1 else 0 * a, keep))(np.random.random(a.shape) >= p),
-     "not from np.random"),
-    (lambda a, p, rng: forward_right(a, p, rng)[0], "should return (out, keep)"),
-])
-def test_dropout_forward_wrong_answers_are_explained(wrong, message):
-    result = ch07.dropout_forward(wrong)
-    assert result.status == "failed" and message in result.message, result.message
+def dense_right(x, keep, rate, W, grad_out):
+    h = x * keep / (1 - rate)
+    return (grad_out @ W.T) * keep / (1 - rate), h.T @ grad_out, grad_out.sum(0)
 
 
-def test_dropout_backward_right_and_wrong():
-    right = lambda g, keep, p: np.zeros_like(g) if p == 1 else g * keep / (1 - p)
-    assert ch07.dropout_backward(right).passed
-    no_scale = ch07.dropout_backward(lambda g, keep, p: g * keep)
-    assert no_scale.status == "failed" and "did not divide by 1 - rate" in no_scale.message
-    no_mask = ch07.dropout_backward(lambda g, keep, p: np.zeros_like(g) if p == 1 else g / (1 - p))
-    assert no_mask.status == "failed" and "multiply by keep" in no_mask.message
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nan = ch07.dropout_backward(lambda g, keep, p: g * keep / np.float64(1 - p))
-    assert nan.status == "failed" and "do not divide by 0" in nan.message
+def test_exercise_07_right_answers_pass():
+    assert ch07.dropout_variance(variance_right).passed
+    assert ch07.predicted_spread(lambda: (96.0, 6.0)).passed
+    assert ch07.dropout_layer(LayerRight).passed
+    assert ch07.dense_after_dropout_backward(dense_right).passed
 
 
-def make_layer(reuse_mask=False, drop_at_inference=False, backward_ignores_mask=False):
-    class Layer:
-        def __init__(self, rate, rng):
-            self.rate, self.rng, self.keep = rate, rng, None
-            self.params, self.grads = {}, {}
-            self.fixed = None
-
-        def forward(self, x, training=False):
-            if not training and not drop_at_inference:
-                self.keep = None
-                return x
-            if reuse_mask and self.fixed is not None and self.fixed.shape == x.shape:
-                self.keep = self.fixed
-            else:
-                self.keep = self.rng.random(x.shape) >= self.rate
-                self.fixed = self.keep
-            return x * self.keep / (1 - self.rate)
-
-        def backward(self, grad_out):
-            if self.keep is None or backward_ignores_mask:
-                return grad_out
-            return grad_out * self.keep / (1 - self.rate)
-    return Layer
+def test_dropout_variance_reference_matches_a_simulation():
+    keep = np.random.default_rng(0).random((200_000, 3)) >= np.array([0.2, 0.5, 0.75])
+    out = 1.5 * keep / (1 - np.array([0.2, 0.5, 0.75]))
+    assert np.allclose(out.var(0), [ch07._variance(1.5, r) for r in (0.2, 0.5, 0.75)], rtol=0.02)
 
 
-def test_dropout_layer_right_answer_passes():
-    result = ch07.dropout_layer(make_layer())
-    assert result.passed and "trains to accuracy" in result.message
+def test_predicted_spread_is_what_the_experiment_measures(capsys):
+    means, stds = ch07.verify_spread(lambda: ch07.SPREAD)
+    assert ch07.SPREAD == (96.0, 6.0)
+    assert abs(means.mean() - 96.0) < 3 * means.std(ddof=1) + 0.05 and abs(stds.mean() - 6.0) < 0.1
+    assert capsys.readouterr().out.count("✅ held") == 2
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"drop_at_inference": True}, "there is no dropout at inference"),
-    ({"reuse_mask": True}, "draw a new one at every forward pass"),
-    ({"backward_ignores_mask": True}, "backward must use the mask of the last forward pass"),
-])
-def test_dropout_layer_wrong_answers_are_explained(options, message):
-    result = ch07.dropout_layer(make_layer(**options))
-    assert result.status == "failed" and message in result.message, result.message
+def test_verify_spread_waits_for_a_prediction(capsys):
+    def todo():
+        raise NotImplementedError
+    ch07.verify_spread(todo)
+    assert "⏳ make your prediction" in capsys.readouterr().out
+
+
+def test_dropout_layer_with_another_valid_rule_is_told_the_stated_rule():
+    other = lambda rate, rng: LayerRight(rate, rng, draw=lambda g, shape, p: g.random(shape) < 1 - p)
+    result = ch07.dropout_layer(other)
+    assert result.status == "failed" and "self.rng.random(x.shape) >= self.rate" in result.message, result.message
+
+
+def test_dropout_layer_that_ignores_its_rng_is_told_to_use_it():
+    result = ch07.dropout_layer(lambda rate, rng: LayerRight(rate, np.random.default_rng(123)))
+    assert result.status == "failed" and "the layer's own rng" in result.message, result.message
 
 
 def test_not_done_and_strict_mode(monkeypatch):
     def todo(*args, **kwargs):
         raise NotImplementedError
-    assert ch07.dropout_forward(todo).status == "not done"
+    assert ch07.dropout_variance(todo).status == "not done"
+    assert ch07.dense_after_dropout_backward(todo).status == "not done"
     assert ch06.batchnorm_forward(todo).status == "not done"
     monkeypatch.setenv("NNLIB_CHECKS_STRICT", "1")
-    with pytest.raises(CheckFailed, match="multiplied the kept entries"):
-        ch07.dropout_forward(lambda a, p, rng: forward_right(a, p, rng, scale=lambda p: 1 - p))
+    with pytest.raises(CheckFailed, match="without the scaling"):
+        ch07.dropout_variance(lambda a, rate: a ** 2 * rate * (1 - rate))

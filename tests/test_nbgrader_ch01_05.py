@@ -32,11 +32,14 @@ def _nbgrader(course, *args):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
 
 
-@pytest.fixture(scope="module")
-def gradebook(tmp_path_factory):
-    course = tmp_path_factory.mktemp("nbgrader_course")
+def build_gradebook(course, chapters, wrong):
+    """Generate the chapters' assignment with nbgrader, autograde three students, return their scores.
+
+    wrong: {chapter: {question: answer cell source}}, the "wrong" student's answers (the solution's
+    answer cells are left unsolved elsewhere). Returns {student: {(notebook, grade id): (score, max)}}.
+    """
     (course / "source" / "ex").mkdir(parents=True)
-    for chapter in CHAPTERS:
+    for chapter in chapters:
         shutil.copy(ROOT / "solutions" / f"{chapter}.ipynb", course / "source" / "ex")
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
@@ -48,22 +51,28 @@ def gradebook(tmp_path_factory):
     _nbgrader(course, "generate_assignment", "ex", "--force")
     for student in ("solved", "unsolved", "wrong"):
         (course / "submitted" / student / "ex").mkdir(parents=True)
-    for chapter in CHAPTERS:
+    for chapter in chapters:
         name = f"{chapter}.ipynb"
         shutil.copy(course / "source" / "ex" / name, course / "submitted" / "solved" / "ex")
         shutil.copy(course / "release" / "ex" / name, course / "submitted" / "unsolved" / "ex")
         nb = json.loads((course / "release" / "ex" / name).read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-            for question, entries in CATALOGUE[chapter].items():
+            for question, source in wrong[chapter].items():
                 if grade_id == f"{question}-answer":
-                    cell["source"] = entries[0][1]
+                    cell["source"] = source
         (course / "submitted" / "wrong" / "ex" / name).write_text(json.dumps(nb), encoding="utf-8")
     _nbgrader(course, "autograde", "ex", "--force")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        yield {student: {(nb.name, grade.name): (grade.auto_score, grade.max_score)
-                         for nb in gb.find_submission("ex", student).notebooks for grade in nb.grades}
-               for student in ("solved", "unsolved", "wrong")}
+        return {student: {(nb.name, grade.name): (grade.auto_score, grade.max_score)
+                          for nb in gb.find_submission("ex", student).notebooks for grade in nb.grades}
+                for student in ("solved", "unsolved", "wrong")}
+
+
+@pytest.fixture(scope="module")
+def gradebook(tmp_path_factory):
+    wrong = {chapter: {q: entries[0][1] for q, entries in CATALOGUE[chapter].items()} for chapter in CHAPTERS}
+    return build_gradebook(tmp_path_factory.mktemp("nbgrader_course"), CHAPTERS, wrong)
 
 
 def test_nbgrader_finds_every_question_of_exercises_1_to_5(gradebook):

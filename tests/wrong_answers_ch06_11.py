@@ -134,3 +134,5 @@ CATALOGUE["08_optimizers"] = {
          "sampled with replacement"),
     ],
 }
+from wrong_answers_ch07_09 import CATALOGUE_07_09  # noqa: E402
+CATALOGUE.update(CATALOGUE_07_09)
