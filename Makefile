@@ -14,7 +14,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # two cores (measured: the chapter notebooks run about twice as fast). Override by setting it.
 BLAS_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
 
-.PHONY: lab test install install-test install-book git-filter work update colab colab-env hub-proxy book slides lecturing test-publish exercises check-exercises grade clean help bench
+.PHONY: lab test install install-test install-book git-filter work update colab colab-env nbgrader-env hub-proxy book slides lecturing test-publish exercises check-exercises grade clean help bench
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -99,7 +99,7 @@ update: git-filter
 lab: install work
 	$(BLAS_ENV) $(PY) -m nncourse.lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/00_index.ipynb $(LAB_ARGS)
 
-test: install-test colab-env hub-proxy
+test: install-test colab-env nbgrader-env hub-proxy
 	$(BLAS_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # "Open in Colab" link + Colab-only install cell in every chapter and solution (then make exercises).
@@ -117,6 +117,16 @@ $(COLAB_VENV)/.installed: tests/colab/requirements.txt pyproject.toml
 	$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# nbgrader 0.9.6 in a venv of its own (its Jupyter pins are not JupyterLab 4's), kept between runs:
+# tests/test_nbgrader.py generates and autogrades every exercise with it.
+NBGRADER_VENV ?= .venv-nbgrader
+nbgrader-env: $(NBGRADER_VENV)/.installed
+$(NBGRADER_VENV)/.installed: tests/nbgrader/requirements.txt pyproject.toml
+	$(call step,"nbgrader 0.9.6 in $(NBGRADER_VENV) (once; tests/test_nbgrader.py)")
+	$(if $(UV),$(UV) venv --seed $(NBGRADER_VENV),$(PYTHON) -m venv $(NBGRADER_VENV))
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet -r tests/nbgrader/requirements.txt
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
 # Never overwrites an exercise that differs from what it generated (answers): it stops and names them.
 # `make exercises FORCE=1` replaces them, each moved first to exercises/.replaced/.
 exercises: install
