@@ -134,3 +134,5 @@ CATALOGUE["08_optimizers"] = {
          "sampled with replacement"),
     ],
 }
+from wrong_answers_ch10_11 import CATALOGUE_10_11  # noqa: E402
+CATALOGUE.update(CATALOGUE_10_11)
