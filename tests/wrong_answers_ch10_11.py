@@ -77,3 +77,63 @@ CATALOGUE_10_11["10_convolution"] = {
         (_stack(field="14"), "own stride does not widen"),
     ],
 }
+
+
+def _folds(body):
+    return "def k_fold_indices(n, k, rng):\n" + body
+
+
+def _cv(scale="mean, std = X[train_idx].mean(axis=0), X[train_idx].std(axis=0)\n"
+              "        Z_train, Z_val = (X[train_idx] - mean) / std, (X[val_idx] - mean) / std",
+        model="model = build_model()", optimizer="new_optimizer()", before="", result="model.evaluate(Z_val, y[val_idx])"):
+    return ("def cross_val_scores(X, y, folds):\n"
+            f"    results = []\n{before}"
+            "    for train_idx, val_idx in folds:\n"
+            f"        {scale}\n"
+            f"        {model}\n"
+            f"        model.fit(Z_train, y[train_idx], optimizer={optimizer}, **FIT)\n"
+            f"        results.append({result})\n"
+            "    return results\n")
+
+
+def _majority(loo="0.0", choice='"below"', strat="0.5"):
+    return f"def predicted_majority():\n    return {loo}, {choice}, {strat}\n"
+
+
+CATALOGUE_10_11["11_complete_project"] = {
+    "k_fold_indices": [
+        (_folds("    folds = np.array_split(np.arange(n), k)\n"
+                "    return [(np.concatenate(folds[:i] + folds[i + 1:]), folds[i]) for i in range(k)]\n"),
+         "consecutive blocks"),
+        (_folds("    folds = np.array_split(rng.permutation(n), k)\n"
+                "    return [(np.arange(n), folds[i]) for i in range(k)]\n"), "in both train and validation"),
+        (_folds("    order = rng.permutation(n)\n    folds = np.split(order[:n - n % k], k)\n"
+                "    return [(np.setdiff1d(order, f), f) for f in folds]\n"), "never validated"),
+        (_folds("    out = []\n    for i in range(k):\n"
+                "        val = rng.choice(n, size=n // k, replace=False)\n"
+                "        out.append((np.setdiff1d(np.arange(n), val), val))\n    return out\n"), "the validation folds overlap"),
+        (_folds("    order, size = rng.permutation(n), n // k\n"
+                "    folds = [order[i * size:(i + 1) * size] for i in range(k - 1)] + [order[(k - 1) * size:]]\n"
+                "    return [(np.setdiff1d(order, f), f) for f in folds]\n"), "differ by at most 1"),
+        (_folds("    folds = np.array_split(rng.permutation(n), k)\n"
+                "    return [(folds[(i + 1) % k], folds[i]) for i in range(k)]\n"), "train on every index not in the validation fold"),
+    ],
+    "cross_val_scores": [
+        (_cv(before="    X = (X - X.mean(axis=0)) / X.std(axis=0)          # once, before the folds\n",
+             scale="Z_train, Z_val = X[train_idx], X[val_idx]"), "pooled train+test"),
+        (_cv(before="    optimizer = new_optimizer()\n", optimizer="optimizer"), "shared it across the folds"),
+        (_cv(before="    model = build_model()\n", model="pass"), "kept training one model"),
+        (_cv(scale="Z_train = (X[train_idx] - X[train_idx].mean(0)) / X[train_idx].std(0)\n"
+                   "        Z_val = (X[val_idx] - X[val_idx].mean(0)) / X[val_idx].std(0)"), "its own mean and std"),
+        (_cv(scale="Z_train, Z_val = X[train_idx], X[val_idx]"), "did not standardise"),
+        (_cv(result="model.evaluate(Z_train, y[train_idx])"), "evaluated each model on its training part"),
+        (_cv(result='model.evaluate(Z_val, y[val_idx])["accuracy"]'), "should be the dict model.evaluate"),
+    ],
+    "predicted_majority": [
+        (_majority(loo="0.5"), "0.5 is chance"),
+        (_majority(loo="1.0"), "MINORITY"),
+        (_majority(choice='"about"'), "FEWER"),
+        (_majority(strat="0.0"), "a tie, broken towards class 0"),
+        (_majority(choice='"less"'), "should be one of"),
+    ],
+}
