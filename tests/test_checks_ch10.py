@@ -71,9 +71,13 @@ def test_a_prediction_of_the_wrong_kind_is_explained(answer, words):
     assert r.status == "failed" and words in r.message, r.message
 
 
-def test_the_experiment_runs_before_the_prediction_is_made(capsys):
+def test_the_experiment_waits_for_the_prediction(capsys):
     def not_yet():
         raise NotImplementedError
     ch10.verify_stack(not_yet)
     out = capsys.readouterr().out
-    assert "measured: second convolution's output (16, 7, 7)" in out and "⏳" in out
+    assert "⏳" in out and "measured" not in out
+    ch10.verify_stack(lambda: ((16, 6, 6), 1946, 9))
+    out = capsys.readouterr().out
+    assert "measured: second convolution's output (16, 7, 7)" in out
+    assert "output shape: you predicted (16, 6, 6): did not hold" in out and "parameters: you predicted 1946: held" in out

@@ -85,9 +85,13 @@ def test_the_prediction_is_graded_against_what_is_measured():
     assert choice == "below" and measured[1].mean() < 0.45 and measured[1].max() <= 0.5
 
 
-def test_the_experiment_runs_before_the_prediction_is_made(capsys):
+def test_the_experiment_waits_for_the_prediction(capsys):
     def not_yet():
         raise NotImplementedError
     ch11.verify_majority(not_yet, seeds=5)
     out = capsys.readouterr().out
-    assert "leave-one-out: mean accuracy 0.000" in out and "⏳" in out
+    assert "⏳" in out and "mean accuracy" not in out
+    ch11.verify_majority(lambda: (0.5, "below", 0.5), seeds=5)
+    out = capsys.readouterr().out
+    assert "leave-one-out: mean accuracy 0.000" in out
+    assert "leave-one-out: you predicted 0.5: did not hold" in out and "random folds: you predicted 'below': held" in out

@@ -315,20 +315,26 @@ def measure_stack(n_images=20, seed=0):
 
 
 def verify_stack(fn):
-    """The experiment after the prediction: measured shape, parameter count, receptive field."""
-    shape, params, field, dx = measure_stack()
-    print(f"measured: second convolution's output {tuple(int(s) for s in shape)} per image, "
-          f"{params:,} parameters, a central output depends on a {field[0]} x {field[1]} patch of pixels")
+    """The experiment after the prediction: measured shape, parameter count, receptive field.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
     try:
         guess = fn()
-        guess = (tuple(int(s) for s in guess[0]), float(guess[1]), float(guess[2]))
     except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
+        print("⏳ make your prediction in predicted_stack() first, then run this cell again.")
         return
+    except Exception as exc:
+        print(f"❌ predicted_stack() raised {type(exc).__name__}: {exc}")
+        return
+    shape, params, field, _ = measure_stack()
+    shape = tuple(int(s) for s in shape)
+    print(f"measured: second convolution's output {shape} per image, {params:,} parameters, "
+          f"a central output depends on a {field[0]} x {field[1]} patch of pixels")
+    try:
+        guess = (tuple(int(s) for s in guess[0]), float(guess[1]), float(guess[2]))
     except Exception as exc:
         print(f"❌ your prediction could not be read as (out_shape, n_params, field) ({type(exc).__name__}: {exc}).")
         return
-    for name, g, m in (("output shape", guess[0], tuple(int(s) for s in shape)), ("parameters", guess[1], params),
+    for name, g, m in (("output shape", guess[0], shape), ("parameters", guess[1], params),
                        ("receptive field", guess[2], field[0])):
         print(f"{name}: you predicted {g if isinstance(g, tuple) else f'{g:.0f}'}: "
               f"{'held' if g == m else 'did not hold'}.")

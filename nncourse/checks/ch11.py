@@ -280,23 +280,29 @@ def measure_majority(seeds=200, k=5):
 
 
 def verify_majority(fn, seeds=200):
-    """The experiment after the prediction: the baseline cross-validated on 20 balanced labels, over seeds."""
+    """The experiment after the prediction: the baseline cross-validated on 20 balanced labels, over seeds.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
+    try:
+        loo, choice, strat = fn()
+    except NotImplementedError:
+        print("⏳ make your prediction in predicted_majority() first, then run this cell again.")
+        return
+    except Exception as exc:
+        print(f"❌ your prediction could not be read as (loo, random_folds, stratified) ({type(exc).__name__}: {exc}).")
+        return
     measured = measure_majority(seeds)
     print(f"the majority-class baseline on {2 * N_PER_CLASS} examples ({N_PER_CLASS} per class), {seeds} seeds "
           "(each its own order and folds):")
     for name, accs in measured.items():
         print(f"  {name:>20}: mean accuracy {accs.mean():.3f} ± {accs.std(ddof=1):.3f} "
               f"(min {accs.min():.2f}, max {accs.max():.2f})")
-    try:
-        loo, choice, strat = fn()
-    except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
-        return
-    except Exception as exc:
-        print(f"❌ your prediction could not be read as (loo, random_folds, stratified) ({type(exc).__name__}: {exc}).")
-        return
     accs = list(measured.values())
     held = {"below": accs[1].mean() < 0.45, "about": abs(accs[1].mean() - 0.5) <= 0.05, "above": accs[1].mean() > 0.55}
+    try:
+        loo, strat = float(loo), float(strat)
+    except (TypeError, ValueError):
+        print(f"❌ loo and stratified should be numbers, got {loo!r} and {strat!r}.")
+        return
     for name, guess, ok in (("leave-one-out", loo, np.allclose(accs[0], loo)),
                             ("random folds", choice, held.get(choice, False)),
                             ("stratified folds", strat, np.allclose(accs[2], strat))):
