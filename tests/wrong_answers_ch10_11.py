@@ -128,6 +128,8 @@ CATALOGUE_10_11["11_complete_project"] = {
         (_cv(scale="Z_train, Z_val = X[train_idx], X[val_idx]"), "did not standardise"),
         (_cv(result="model.evaluate(Z_train, y[train_idx])"), "evaluated each model on its training part"),
         (_cv(result='model.evaluate(Z_val, y[val_idx])["accuracy"]'), "should be the dict model.evaluate"),
+        (_cv(scale="mean, std = X[train_idx].mean(axis=0), X[train_idx].std(axis=0, ddof=1)\n"
+                   "        Z_train, Z_val = (X[train_idx] - mean) / std, (X[val_idx] - mean) / std"), "ddof=1"),
     ],
     "predicted_majority": [
         (_majority(loo="0.5"), "0.5 is chance"),

@@ -113,8 +113,8 @@ def cv_folds(n, k, seed):
     return [(np.sort(np.concatenate(parts[:i] + parts[i + 1:])), np.sort(parts[i])) for i in range(k)]
 
 
-def _scale(A, B):
-    mean, std = A.mean(axis=0), A.std(axis=0)
+def _scale(A, B, ddof=0):
+    mean, std = A.mean(axis=0), A.std(axis=0, ddof=ddof)
     return (B - mean) / std
 
 
@@ -129,6 +129,8 @@ def reference_cv(X, y, folds, how="honest"):
             Ztr, Zva = X[tr], X[va]
         elif how == "own":                                     # the validation part scaled with its own statistics
             Ztr, Zva = _scale(X[tr], X[tr]), _scale(X[va], X[va])
+        elif how == "ddof1":
+            Ztr, Zva = _scale(X[tr], X[tr], ddof=1), _scale(X[tr], X[va], ddof=1)
         elif how == "swapped":
             Ztr, Zva = _scale(X[va], X[va]), _scale(X[va], X[tr])
         else:
@@ -155,6 +157,8 @@ CV_MISTAKES = {
            "data would be.",
     "none": "you did not standardise: columns in units of 100 and of 0.01 make training much harder. Standardise "
             "inside each fold with the training part's mean and std.",
+    "ddof1": "you scaled with the sample standard deviation (ddof=1, pandas' default); the course's standardising, "
+             "like np.std and nnlib's Standardizer, divides by the plain standard deviation (ddof=0).",
     "shared": "you made one optimizer and shared it across the folds: Adam's m, v and step count carry over from "
               "fold to fold, so each fold starts from the previous fold's momentum. Call new_optimizer() in every fold.",
     "reuse": "you kept training one model across the folds: by fold 2 it has already trained on the examples it now "
