@@ -136,3 +136,5 @@ CATALOGUE["08_optimizers"] = {
 }
 from wrong_answers_ch07_09 import CATALOGUE_07_09  # noqa: E402
 CATALOGUE.update(CATALOGUE_07_09)
+from wrong_answers_ch10_11 import CATALOGUE_10_11  # noqa: E402
+CATALOGUE.update(CATALOGUE_10_11)
