@@ -8,7 +8,8 @@ the book's and share its execution cache: after `make book` nothing is executed 
 
 Slides come from the cells' `slideshow.slide_type` metadata (slide, subslide, fragment, skip,
 notes); a code cell tagged `hide-input` shows only its output (as in the book, where its code is
-folded). A notebook with none gets a warning here (its deck would be one cell per slide, and
+folded), and so does one tagged `slides-hide-input`, in the decks only: the book and the live notebook
+keep showing its code (a figure whose code would not fit on the same slide). A notebook with none gets a warning here (its deck would be one cell per slide, and
 tests/test_publish.py fails for it).
 Usage: python book/slides.py [BUILD_DIR] [--timeout SECONDS]
 """
@@ -79,7 +80,8 @@ def exporter():
     c.SlidesExporter.exclude_input_prompt = True
     c.SlidesExporter.exclude_output_prompt = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
-    c.TagRemovePreprocessor.remove_input_tags = {"hide-input", "remove-input"}   # on a slide: the figure, not its code
+    # on a slide: the figure, not its code (`slides-hide-input`: in the decks only, the book shows the code)
+    c.TagRemovePreprocessor.remove_input_tags = {"hide-input", "remove-input", "slides-hide-input"}
     c.TagRemovePreprocessor.enabled = True
     c.SlidesExporter.extra_template_basedirs = [str(BOOK / "templates")]
     c.SlidesExporter.template_name = "nncourse_reveal"
