@@ -73,8 +73,8 @@ def test_C08_lower_sigmoid_layers_barely_move_and_relu_reaches_the_target_sooner
 def test_C08_over_5_seeds_sigmoid_never_reaches_the_target_relu_always_does():
     X, y = circles()
     for seed in SEEDS:
-        sigmoid = train(deep_net(Sigmoid, "xavier", seed=seed), X, y, lr=0.1, epochs=40, stop_at_loss=0.1, seed=seed)
-        relu = train(deep_net(ReLU, "he", seed=seed), X, y, lr=0.1, epochs=40, stop_at_loss=0.1, seed=seed)
+        sigmoid = train(deep_net(Sigmoid, "xavier", seed=seed), X, y, lr=0.1, epochs=30, stop_at_loss=0.1, seed=seed)
+        relu = train(deep_net(ReLU, "he", seed=seed), X, y, lr=0.1, epochs=30, stop_at_loss=0.1, seed=seed)
         assert sigmoid.stopped_epoch is None and sigmoid["loss"][-1] > 0.65, (seed, sigmoid["loss"][-1])
         assert relu.stopped_epoch is not None and relu.stopped_epoch <= 20, (seed, relu.stopped_epoch)
 
@@ -129,12 +129,12 @@ def test_C09_over_5_seeds_batchnorm_always_rescues_the_large_init_nets_a_lower_r
     X, y = circles()
     relu_slow_trained = 0
     for seed in SEEDS:
-        assert train(deep_net(ReLU, 0.5, seed=seed), X, y, lr=0.1, epochs=30, seed=seed).diverged, seed
+        assert train(deep_net(ReLU, 0.5, seed=seed), X, y, lr=0.1, epochs=20, seed=seed).diverged, seed
         normed = deep_net(ReLU, 0.5, batchnorm=True, seed=seed)
-        assert not train(normed, X, y, lr=0.1, epochs=30, seed=seed).diverged
+        assert not train(normed, X, y, lr=0.1, epochs=20, seed=seed).diverged
         assert normed.evaluate(X, y)["accuracy"] >= 0.95, seed
         slow = deep_net(ReLU, 0.5, seed=seed)
-        relu_slow_trained += (not train(slow, X, y, lr=0.01, epochs=30, seed=seed).diverged
+        relu_slow_trained += (not train(slow, X, y, lr=0.01, epochs=20, seed=seed).diverged
                               and slow.evaluate(X, y)["accuracy"] >= 0.95)
         tanh_slow, tanh_normed = deep_net(Tanh, 2.0, seed=seed), deep_net(Tanh, 2.0, batchnorm=True, seed=seed)
         train(tanh_slow, X, y, lr=0.01, epochs=30, seed=seed)
