@@ -363,3 +363,22 @@ def test_C21_batchnorm_backward_couples_the_examples_of_a_batch():
     assert np.allclose(np.abs(pair), 1.0, atol=1e-3)              # a batch of 2 keeps only the order
     with pytest.raises(ValueError, match="batch"):                 # a batch of 1 would output beta alone
         BatchNorm(2).forward(np.array([[5.0, -7.0]]), training=True)
+
+
+def test_C21_batchnorm_nets_trained_with_batches_of_2_learn_next_to_nothing_over_5_seeds():
+    """Chapter 6's batch-size experiment: the same BatchNorm net, 8 epochs, batches of 2 versus 16."""
+    X, y = circles()
+
+    def bn_net(seed):
+        return Sequential([Dense(2, 16, bias=False, init="he", rng=seed), BatchNorm(16), ReLU(),
+                           Dense(16, 16, bias=False, init="he", rng=seed + 10), BatchNorm(16), ReLU(),
+                           Dense(16, 1, rng=seed + 20)])
+    accuracy = {}
+    for batch in (2, 16):
+        accuracy[batch] = []
+        for seed in SEEDS:
+            model = bn_net(seed)
+            model.fit(X, y, loss=BCE, optimizer=SGD(0.05), epochs=8, batch_size=batch, seed=seed, verbose=False)
+            accuracy[batch].append(model.evaluate(X, y)["accuracy"])
+    assert max(accuracy[2]) <= 0.7 and abs(np.mean(accuracy[2]) - 0.5) <= 0.1, accuracy[2]
+    assert min(accuracy[16]) >= 0.9, accuracy[16]
