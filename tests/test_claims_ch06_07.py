@@ -7,28 +7,31 @@ import warnings
 import numpy as np
 import pytest
 
-from nnlib import (SGD, Adam, BatchNorm, BinaryCrossEntropy, Dense, Dropout, ReLU, Sequential, Sigmoid, Tanh,
-                   TrainingDivergedWarning, data)
+from nnlib import (SGD, Adam, BatchNorm, BinaryCrossEntropy, Dense, Dropout, LeakyReLU, ReLU, Sequential, Sigmoid,
+                   Tanh, TrainingDivergedWarning, data)
 from nnlib.diagnostics import dead_unit_fraction, dead_units, dense_layers, gradient_norms, layer_outputs
 
 BCE = BinaryCrossEntropy()
 
 
-def deep_net(activation, init, *, depth=10, width=32, batchnorm=False, n_in=2):
+def deep_net(activation, init, *, depth=10, width=32, batchnorm=False, n_in=2, seed=0):
     """depth Dense layers (depth - 1 hidden ones of `width` units) with `activation` between them.
 
     With batchnorm=True every hidden Dense layer is followed by BatchNorm (and has no bias:
-    the normalisation would cancel it).
+    the normalisation would cancel it). seed: the initial weights, as chapter 6 numbers them.
     """
     layers, n = [], n_in
     for i in range(depth - 1):
-        layers.append(Dense(n, width, init=init, bias=not batchnorm, rng=i))
+        layers.append(Dense(n, width, init=init, bias=not batchnorm, rng=i + 100 * seed))
         if batchnorm:
             layers.append(BatchNorm(width))
         layers.append(activation())
         n = width
-    layers.append(Dense(n, 1, init=init, rng=depth))
+    layers.append(Dense(n, 1, init=init, rng=depth + 100 * seed))
     return Sequential(layers)
+
+
+SEEDS = range(5)      # chapter 6 shows every comparison over these seeds (initial weights and batch order)
 
 
 def circles():
@@ -65,6 +68,15 @@ def test_C08_lower_sigmoid_layers_barely_move_and_relu_reaches_the_target_sooner
     assert epochs["sigmoid"] is None                      # not within 40 epochs
     # after 40 epochs the sigmoid net's first layer has changed by a tiny fraction of what its last layer did
     assert moved["sigmoid"][0] < 1e-3 * moved["sigmoid"][-1]
+
+
+def test_C08_over_5_seeds_sigmoid_never_reaches_the_target_relu_always_does():
+    X, y = circles()
+    for seed in SEEDS:
+        sigmoid = train(deep_net(Sigmoid, "xavier", seed=seed), X, y, lr=0.1, epochs=30, stop_at_loss=0.1, seed=seed)
+        relu = train(deep_net(ReLU, "he", seed=seed), X, y, lr=0.1, epochs=30, stop_at_loss=0.1, seed=seed)
+        assert sigmoid.stopped_epoch is None and sigmoid["loss"][-1] > 0.65, (seed, sigmoid["loss"][-1])
+        assert relu.stopped_epoch is not None and relu.stopped_epoch <= 20, (seed, relu.stopped_epoch)
 
 
 # --- C09: exploding gradients ------------------------------------------------------------
@@ -111,6 +123,27 @@ def test_C09_large_init_relu_net_diverges_a_lower_learning_rate_or_batchnorm_con
     assert not history.diverged and normed.evaluate(X, y)["accuracy"] >= 0.95
 
 
+def test_C09_over_5_seeds_batchnorm_always_rescues_the_large_init_nets_a_lower_rate_only_the_relu_one_mostly():
+    """Chapter 6's seed comparison: lr 0.1 diverges on every seed, BatchNorm trains on every seed; the
+    lower rate trains the ReLU net on most seeds but not on all, and the tanh net on none."""
+    X, y = circles()
+    relu_slow_trained = 0
+    for seed in SEEDS:
+        assert train(deep_net(ReLU, 0.5, seed=seed), X, y, lr=0.1, epochs=20, seed=seed).diverged, seed
+        normed = deep_net(ReLU, 0.5, batchnorm=True, seed=seed)
+        assert not train(normed, X, y, lr=0.1, epochs=20, seed=seed).diverged
+        assert normed.evaluate(X, y)["accuracy"] >= 0.95, seed
+        slow = deep_net(ReLU, 0.5, seed=seed)
+        relu_slow_trained += (not train(slow, X, y, lr=0.01, epochs=20, seed=seed).diverged
+                              and slow.evaluate(X, y)["accuracy"] >= 0.95)
+        tanh_slow, tanh_normed = deep_net(Tanh, 2.0, seed=seed), deep_net(Tanh, 2.0, batchnorm=True, seed=seed)
+        train(tanh_slow, X, y, lr=0.01, epochs=30, seed=seed)
+        train(tanh_normed, X, y, lr=0.1, epochs=30, seed=seed)
+        assert tanh_slow.evaluate(X, y)["accuracy"] < 0.8, seed
+        assert tanh_normed.evaluate(X, y)["accuracy"] >= 0.95, seed
+    assert 3 <= relu_slow_trained <= 4, relu_slow_trained       # most seeds, not all: what the chapter says
+
+
 # --- C10: dead ReLU units -----------------------------------------------------------------
 
 def moons_relu_net():
@@ -150,6 +183,34 @@ def test_C10_dead_first_layer_units_stay_dead_at_any_later_learning_rate():
     train(model, X, y, lr=0.1, epochs=20)
     assert first.any() and np.all(dead_units(model, X)[0][first])
     assert np.array_equal(model.layers[0].W[:, first], W) and np.array_equal(model.layers[0].b[first], b)
+
+
+def moons_net(activation, seed):
+    r = 10 * seed          # chapter 6's relu_net(activation, seed); seed 0 is moons_relu_net()
+    return Sequential([Dense(2, 32, init="he", rng=r), activation(), Dense(32, 32, init="he", rng=r + 1), activation(),
+                       Dense(32, 32, init="he", rng=r + 2), activation(), Dense(32, 1, rng=r + 9)])
+
+
+def test_C10_over_5_seeds_high_rate_kills_units_low_rate_never_lr_2_depends_on_the_seed_leaky_diverges():
+    X, y = data.moons(300, noise=0.1, seed=0)
+    outcome = {}
+    for activation in (ReLU, LeakyReLU):
+        for lr in (0.1, 2.0, 3.0):
+            runs = []
+            for seed in SEEDS:
+                model = moons_net(activation, seed)
+                h = train(model, X, y, lr=lr, epochs=30, seed=seed)
+                runs.append(None if h.diverged else (dead_unit_fraction(model, X), model.evaluate(X, y)["accuracy"]))
+            outcome[activation.__name__, lr] = runs
+    for dead, acc in outcome["ReLU", 0.1]:
+        assert dead <= 0.1 and acc >= 0.9
+    trained_at_3 = [r for r in outcome["ReLU", 3.0] if r is not None]
+    assert len(trained_at_3) >= 3 and all(dead >= 0.3 and acc <= 0.55 for dead, acc in trained_at_3)
+    at_2 = [r for r in outcome["ReLU", 2.0] if r is not None]
+    assert any(acc <= 0.55 and dead >= 0.8 for dead, acc in at_2) and any(acc >= 0.95 for dead, acc in at_2)
+    assert all(r is not None for r in outcome["LeakyReLU", 0.1])
+    for lr in (2.0, 3.0):
+        assert sum(r is None for r in outcome["LeakyReLU", lr]) >= 3, lr       # most leaky runs diverge
 
 
 # --- C11: dropout ---------------------------------------------------------------------------
@@ -302,3 +363,22 @@ def test_C21_batchnorm_backward_couples_the_examples_of_a_batch():
     assert np.allclose(np.abs(pair), 1.0, atol=1e-3)              # a batch of 2 keeps only the order
     with pytest.raises(ValueError, match="batch"):                 # a batch of 1 would output beta alone
         BatchNorm(2).forward(np.array([[5.0, -7.0]]), training=True)
+
+
+def test_C21_batchnorm_nets_trained_with_batches_of_2_learn_next_to_nothing_over_5_seeds():
+    """Chapter 6's batch-size experiment: the same BatchNorm net, 8 epochs, batches of 2 versus 16."""
+    X, y = circles()
+
+    def bn_net(seed):
+        return Sequential([Dense(2, 16, bias=False, init="he", rng=seed), BatchNorm(16), ReLU(),
+                           Dense(16, 16, bias=False, init="he", rng=seed + 10), BatchNorm(16), ReLU(),
+                           Dense(16, 1, rng=seed + 20)])
+    accuracy = {}
+    for batch in (2, 16):
+        accuracy[batch] = []
+        for seed in SEEDS:
+            model = bn_net(seed)
+            model.fit(X, y, loss=BCE, optimizer=SGD(0.05), epochs=8, batch_size=batch, seed=seed, verbose=False)
+            accuracy[batch].append(model.evaluate(X, y)["accuracy"])
+    assert max(accuracy[2]) <= 0.7 and abs(np.mean(accuracy[2]) - 0.5) <= 0.1, accuracy[2]
+    assert min(accuracy[16]) >= 0.9, accuracy[16]

@@ -257,7 +257,6 @@ MIN_ZOOM = 0.6
 # Decks whose slide metadata (chosen per cell when the chapters were rewritten) still puts too much on
 # some slides: they need those slides split by hand. Remove a name once its deck passes.
 TOO_FULL = {
-    "06_training_failures",
     "09_multiclass",
 }
 
