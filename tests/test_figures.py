@@ -13,6 +13,7 @@ A figure fails when it is wider than MAX_WIDTH_IN inches, when any text on it is
 MIN_SCREEN_PT on screen, or when two drawn texts' boxes overlap (empty strings ignored).
 Widgets' figures count too: `interact` draws its figure once when the cell runs.
 """
+import functools
 import json
 import os
 import struct
@@ -79,6 +80,72 @@ def _checked_print_figure(self, filename, *args, **kwargs):
 
 
 _Canvas.print_figure = _checked_print_figure
+
+# Widgets: every interact / interactive_output the notebook builds is recorded with its controls.
+from ipywidgets.widgets import interaction as _interaction
+import ipywidgets as _ipw
+_WIDGET_FUNCS = []
+_interactive_init = _interaction.interactive.__init__
+
+
+def _recording_init(self, *args, **kwargs):
+    _interactive_init(self, *args, **kwargs)
+    _WIDGET_FUNCS.append((self.f, {{w._kwarg: w for w in self.kwargs_widgets}}))
+
+
+_interaction.interactive.__init__ = _recording_init
+_interactive_output = _interaction.interactive_output
+
+
+def _recording_output(f, controls):
+    _WIDGET_FUNCS.append((f, dict(controls)))
+    return _interactive_output(f, controls)
+
+
+_interaction.interactive_output = _ipw.interactive_output = _ipw.widgets.interactive_output = _recording_output
+'''
+
+# Run after the notebook: each recorded widget function is called with one control at a time moved
+# to each end of its range (each option of a menu, both states of a checkbox), the others at their
+# defaults, as a reader may set them. Figures drawn here are not measured; failures are logged.
+EXTREMES = r'''
+import json as _json, traceback as _traceback
+import matplotlib.pyplot as _plt
+_Canvas.print_figure = _print_figure          # the figure check is over
+_failures, _calls = [], 0
+
+
+def _settings(w):
+    """(label, how to set w) for the ends of w's range."""
+    if isinstance(w, _ipw.FloatLogSlider):
+        return [(w.base ** w.min, w.base ** w.min), (w.base ** w.max, w.base ** w.max)]
+    if isinstance(w, (_ipw.IntSlider, _ipw.FloatSlider, _ipw.IntRangeSlider, _ipw.FloatRangeSlider)):
+        return [(w.min, w.min), (w.max, w.max)] if not isinstance(w.value, tuple) else [((w.min, w.max), (w.min, w.max))]
+    if isinstance(w, (_ipw.Checkbox, _ipw.ToggleButton)):
+        return [(True, True), (False, False)]
+    if isinstance(w, _ipw.widgets.widget_selection._Selection):
+        return [(label, value) for label, value in zip(w._options_labels, w._options_values)]
+    return []
+
+
+for _f, _controls in _WIDGET_FUNCS:
+    _defaults = {{n: w.value for n, w in _controls.items()}}
+    for _name, _w in _controls.items():
+        for _label, _value in _settings(_w):
+            _kwargs = {{n: (w.get_interact_value() if hasattr(w, "get_interact_value") else w.value)
+                       for n, w in _controls.items()}}
+            _kwargs[_name] = _value
+            _calls += 1
+            try:
+                _f(**_kwargs)
+            except Exception as _exc:
+                _where = _traceback.extract_tb(_exc.__traceback__)[-1]
+                _failures.append(f"{{getattr(_f, '__name__', _f)}}({{_name}}={{_label!r}}): {{type(_exc).__name__}}: "
+                                 f"{{_exc}} (at {{_where.name}}, line {{_where.lineno}}: {{(_where.line or '').strip()}})")
+            finally:
+                _plt.close("all")
+with open({log!r}, "w", encoding="utf-8") as _out:
+    _json.dump({{"functions": len(_WIDGET_FUNCS), "calls": _calls, "failures": _failures}}, _out)
 '''
 
 NOTEBOOKS = notebooks_in("notebooks")
@@ -120,20 +187,35 @@ def _problems(record, cell_index):
     return problems
 
 
-def figure_problems(path, timeout=60):
-    """Run the notebook once with the hook; every figure's problems, as readable lines."""
+@functools.cache
+def _run(path, timeout=60):
+    """Run the notebook once with the hooks, then its widgets at their ends (shared by both tests)."""
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "figures.jsonl")
+        log, widget_log = os.path.join(tmp, "figures.jsonl"), os.path.join(tmp, "widgets.json")
         open(log, "w").close()
         nb.cells.insert(0, nbformat.v4.new_code_cell(HOOK.format(log=log)))
+        nb.cells.append(nbformat.v4.new_code_cell(EXTREMES.format(log=widget_log)))
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
         with open(log, encoding="utf-8") as f:
             records = [json.loads(line) for line in f]
+        with open(widget_log, encoding="utf-8") as f:
+            widgets = json.load(f)
+    return nb, records, widgets
+
+
+def widget_failures(path):
+    """What the notebook's widgets raised at the ends of their controls: {"functions", "calls", "failures"}."""
+    return _run(path)[2]
+
+
+def figure_problems(path, timeout=60):
+    """Run the notebook once with the hook; every figure's problems, as readable lines."""
+    nb, records, _ = _run(path, timeout)
     # the k-th code cell that ran -> its index in the notebook as committed (without the hook cell)
-    ran = [i - 1 for i, c in enumerate(nb.cells) if i and c.cell_type == "code" and c.source.strip()]
+    ran = [i - 1 for i, c in enumerate(nb.cells[:-1]) if i and c.cell_type == "code" and c.source.strip()]
     index_of = dict(enumerate(ran))
     problems = []
     for record in records:
@@ -154,6 +236,17 @@ def test_every_figure_is_readable_in_a_jupyterlab_cell(path):
     if path.stem != "00_index" and path.stem != "playground":
         assert records, f"{path.name}: no figure was drawn (is the hook working?)"
     assert not problems, f"{path.name}: {len(problems)} problems\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem not in ("00_index", "playground")],
+                         ids=lambda p: p.stem)
+def test_every_widget_runs_at_the_ends_of_its_controls(path):
+    """A reader moves a slider to its end or picks any option: the chapter's function must not crash
+    (chapter 6's dashboard once raised AttributeError when a run diverged before its first record)."""
+    result = widget_failures(path)
+    assert result["functions"] and result["calls"], f"{path.name}: no widget was recorded (is the hook working?)"
+    assert not result["failures"], (f"{path.name}: {len(result['failures'])} of {result['calls']} settings failed\n"
+                                    + "\n".join(result["failures"]))
 
 
 def test_the_check_catches_small_overlapping_and_wide_figures():
