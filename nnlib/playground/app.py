@@ -162,7 +162,8 @@ class _PlaygroundUI:
                        self.regen_btn, head("Features"), row(*self.features.values())], "224px")
         how = ("Click a neuron in the picture (hover to preview) or pick it here" if self.network_events
                else "Pick a neuron")
-        neuron_view = W.VBox([W.HTML(f"<small>{how} to enlarge it and edit the weights into it.</small>"),
+        neuron_view = W.VBox([W.HTML(f"<div style='font-size: 0.9em; line-height: 1.3'>{how} to enlarge it and edit "
+                                     "the weights into it.</div>"),
                               self.neuron,
                               row(self.neuron_img, W.VBox([self.neuron_caption, self.weight_boxes],
                                                           layout=W.Layout(width=f"{self.BOX_PX + 4}px")),
