@@ -796,3 +796,22 @@ def test_without_ipyevents_the_app_still_works_with_the_neuron_menu(monkeypatch)
     assert ui.network_events == []
     ui.neuron.value = (1, 0)
     assert ui.selected == (1, 0) and len(ui.weight_boxes.children) == 3
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi gaussian"])
+def test_regression_with_relu_at_the_default_rate_does_not_blow_up(dataset):
+    """He init keeps the hidden signals at the inputs' scale (|x| up to 6), so a random linear output
+    started at several times the targets' range and the first epoch blew up (multi gaussian, relu,
+    8-8, seed 0: loss 1e38 at epoch 1, every unit dead). The output's weights start at 0 now.
+    Measured over 5 seeds and two shapes at the default rate 0.03, 60 epochs."""
+    for hidden in ([4, 2], [8, 8]):
+        for seed in range(5):
+            pg = Playground(dataset=dataset, activation="relu", hidden=hidden, seed=seed)
+            assert np.all(pg.dense_layers[-1].W == 0) and pg.test_loss == pytest.approx(np.mean(pg.T_test ** 2))
+            pg.step(60)
+            history = np.asarray(pg.history["train_loss"])
+            assert not pg.message and history.max() < 1.5 * history[0], (hidden, seed, history.max())
+            if hidden == [8, 8]:              # the larger network beats predicting the mean (0) on every seed
+                assert pg.test_loss < 0.9 * np.mean(pg.T_test ** 2), (seed, pg.test_loss)
+                assert np.mean(pg.dead_fraction()) < 0.5
+    assert not np.all(Playground(dataset=dataset, activation="tanh").dense_layers[-1].W == 0)
