@@ -815,3 +815,18 @@ def test_regression_with_relu_at_the_default_rate_does_not_blow_up(dataset):
                 assert pg.test_loss < 0.9 * np.mean(pg.T_test ** 2), (seed, pg.test_loss)
                 assert np.mean(pg.dead_fraction()) < 0.5
     assert not np.all(Playground(dataset=dataset, activation="tanh").dense_layers[-1].W == 0)
+
+
+def test_a_build_of_static_pages_leaves_the_click_events_out(monkeypatch):
+    """The book and the decks save the app's widget state into pages that serve only ipywidgets' own
+    JavaScript; their builds set NNLIB_STATIC_PAGE, and the app then makes no ipyevents model."""
+    pytest.importorskip("ipyevents")
+    import nnlib.playground.app as app
+
+    monkeypatch.setenv(app.STATIC_PAGE_ENV, "1")
+    pg = Playground()
+    pg.ui
+    assert pg._ui.network_events == []
+    from conftest import ROOT
+    for path in ("book/conf.py", "book/slides.py"):
+        assert f'os.environ.setdefault("{app.STATIC_PAGE_ENV}", "1")' in (ROOT / path).read_text()

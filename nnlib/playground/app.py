@@ -6,6 +6,8 @@ state back into the controls and shows the figures of ``pictures.py`` as PNG ima
 """
 from __future__ import annotations
 
+import os
+
 import ipywidgets as W
 import numpy as np
 
@@ -17,6 +19,11 @@ try:        # clicks and hovers on the network picture (the lab extra installs i
     from ipyevents import Event as _Event
 except ImportError:                        # e.g. Google Colab, where the course installs no extra widgets
     _Event = None
+
+# Set by the book's and the decks' builds (book/conf.py, book/slides.py) for the kernels they start:
+# their saved pages load only ipywidgets' own JavaScript, so an ipyevents model in the saved widget
+# state would be a failed request there (and it could do nothing without a kernel anyway).
+STATIC_PAGE_ENV = "NNLIB_STATIC_PAGE"
 
 
 # --- the widgets ----------------------------------------------------------------------------
@@ -128,7 +135,7 @@ class _PlaygroundUI:
         self.neuron_caption = sized(W.HTML(), "100%", "neuron-caption")
         self.weight_boxes, self.selected, self.hovered = W.VBox(), None, None
         self.network_events = []
-        if _Event is not None:
+        if _Event is not None and not os.environ.get(STATIC_PAGE_ENV):
             # A click selects the neuron under the mouse; moving over the picture previews the neuron
             # under it in the enlarged view (throttled: at most one message per 100 ms), leaving it
             # goes back to the selected one. Two Event widgets, so no click is lost to the throttle.
