@@ -26,6 +26,9 @@ nb_execution_timeout = int(os.environ.get("BOOK_CELL_TIMEOUT", "60"))
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_excludepatterns = ["exercises/*"]
+# The kernels the build starts inherit this: the playground then leaves out ipyevents' click events,
+# whose JavaScript the pages do not serve (nnlib/playground/app.py, STATIC_PAGE_ENV).
+os.environ.setdefault("NNLIB_STATIC_PAGE", "1")
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3

@@ -41,6 +41,9 @@ ASSETS = {  # under the deck's assets/ : under node_modules/
     "html-manager": "@jupyter-widgets/html-manager/dist",
 }
 WIDTH, HEIGHT = 1280, 720
+# Kernels started here inherit this: the playground leaves out ipyevents' click events, whose JavaScript
+# a deck does not serve (as book/conf.py does for the book; nnlib/playground/app.py, STATIC_PAGE_ENV).
+os.environ.setdefault("NNLIB_STATIC_PAGE", "1")
 
 
 def slide_cells(nb):

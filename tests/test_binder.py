@@ -28,14 +28,15 @@ def _binder_requirements():
 
 def _expected():
     """pyproject's runtime dependencies, with the lab extra's version where it pins the same package,
-    plus JupyterLab; nothing from the test extra."""
+    plus JupyterLab and the widgets the lab extra adds (ipyevents); nothing from the test extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lab = {Requirement(r).name.lower(): str(Requirement(r)) for r in project["optional-dependencies"]["lab"]}
     expected = {}
     for r in project["dependencies"]:
         name = Requirement(r).name.lower()
         expected[name] = lab.get(name, str(Requirement(r)))
-    expected["jupyterlab"] = lab["jupyterlab"]
+    for name in ("jupyterlab", "ipyevents"):
+        expected[name] = lab[name]
     return expected
 
 

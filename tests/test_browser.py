@@ -182,6 +182,23 @@ def _shot(locator):
     return locator.screenshot()
 
 
+def _neuron_centres():
+    """{(layer, unit): the centre of its square in the network picture} for the default network
+    (2 features, hidden layers of 4 and 2), in the picture's pixels (the app shows it at that size)."""
+    from nnlib.playground import Playground
+
+    pg = Playground()
+    pg.ui
+    pictures = pg._ui.pictures
+    top, left = pictures.net_origin
+    centres = {}
+    for layer, n in enumerate(pictures._columns()):
+        for unit in range(n):
+            x, y = pictures._node_xy(layer, unit, n)
+            centres[layer, unit] = {"x": left + x + pictures.SQUARE / 2, "y": top + y + pictures.SQUARE / 2}
+    return centres
+
+
 @pytest.fixture
 def pages(browser):
     """New pages; each one's last view is saved to test-artifacts/ if the test fails."""
@@ -254,10 +271,27 @@ def test_playground_and_a_chapter_slider_in_chromium(lab, pages):
     page.screenshot(path=str(ARTIFACTS / "playground_5_page.png"), full_page=True)
     share = page.locator(".nnlib-pg-share input")
     _wait_for(lambda: "dataset=xor" in share.input_value(), "the share line to name the xor data set")
-    page.select_option(".nnlib-pg-neuron select", label="layer 1, neuron 0")
-    neuron_img = page.locator("img.nnlib-pg-neuron-img")
-    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 1, "the enlarged neuron to show")
-    network_before, neuron_before = _shot(network), _shot(neuron_img)
+    # --- click a neuron in the network picture: it is enlarged, its weights show and edit ----------
+    centre = _neuron_centres()
+    network_before = _shot(network)
+    network.click(position=centre[(1, 0)])                       # layer 1, neuron 0
+    neuron_img, caption = page.locator("img.nnlib-pg-neuron-img"), page.locator(".nnlib-pg-neuron-caption")
+    _wait_for(lambda: neuron_img.evaluate("img => img.naturalWidth") > 1, "the clicked neuron to be enlarged")
+    _wait_for(lambda: "layer 1, neuron 0" in caption.inner_text(), "the caption to name the clicked neuron")
+    weight = page.locator(".nnlib-pg-weight-0 input")
+    _wait_for(lambda: weight.count() == 1 and weight.input_value() not in ("", "0"), "its weights to show")
+    assert page.locator(".nnlib-pg-weight-bias input").count() == 1
+    _wait_for(lambda: _shot(network) != network_before, "the clicked neuron to be framed in the network")
+    assert page.locator(".nnlib-pg-neuron select").input_value() != ""     # the menu follows the click
+    app.screenshot(path=str(ARTIFACTS / "playground_5_clicked_neuron.png"))
+    clicked = _shot(neuron_img)
+    network.hover(position=centre[(2, 1)])                       # hover: layer 2, neuron 1, a preview
+    _wait_for(lambda: "layer 2, neuron 1" in caption.inner_text() and _shot(neuron_img) != clicked,
+              "hovering a neuron to preview it")
+    page.mouse.move(5, 5)                                        # leave the picture: the clicked one again
+    _wait_for(lambda: "layer 1, neuron 0" in caption.inner_text(), "the view to go back to the clicked neuron")
+    _wait_for(lambda: _shot(neuron_img) == clicked, "the clicked neuron's picture to come back")
+    network_before, neuron_before = _shot(network), clicked
     page.fill(".nnlib-pg-weight-0 input", "3")
     page.press(".nnlib-pg-weight-0 input", "Enter")
     _wait_for(lambda: _shot(neuron_img) != neuron_before and _shot(network) != network_before,

@@ -94,6 +94,11 @@ def test_playground_widgets_build_and_step_with_ipywidgets_7():
     assert result["playground"]["widgets_version"] == "7.7.1"
     assert result["playground"]["stepped"] == 1
     assert all(size > 1000 for size in result["playground"]["images"].values())    # PNGs drawn
+    # The course installs no ipyevents in Colab: no clicks on the network picture, the neuron menu instead
+    # (x1, x2 and the bias of layer 1's first neuron); where ipyevents is there, a click selects too.
+    assert result["playground"]["menu_weight_boxes"] == 3
+    assert result["playground"]["clicked"] in (None, [2, 1])
+    assert result["playground"]["click_events"] == (result["playground"]["clicked"] is not None)
 
 
 def test_the_install_cell_in_a_stand_in_colab(tmp_path):

@@ -157,7 +157,6 @@ KNOWN = {
     "08_optimizers": "cell 6: 18 in wide, text 4.6-6.9 pt; cells 4, 11: legend 7.5 pt; cell 13: legend 8.3 pt",
     "09_multiclass": "cells 10, 15: 14 in wide, text 6-7.5 pt",
     "10_convolution": "cell 3: 13 in wide",
-    "playground": "cells 5, 13: 13 in wide",
 }
 
 

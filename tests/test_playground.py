@@ -734,3 +734,99 @@ def test_the_dead_relu_preset_shows_0_no_gradient():
     pg.load_preset("dead ReLU")
     pg.step(60)
     assert "0, no gradient" in [t.get_text() for t in pg._ui.pictures.zero_labels]
+
+
+def _centre(pictures, layer, unit):
+    """The pixel of the network figure (from its top-left corner) at the centre of a neuron's square."""
+    top, left = pictures.net_origin
+    x, y = pictures._node_xy(layer, unit, pictures._columns()[layer])
+    return {"dataX": left + x + pictures.SQUARE / 2, "dataY": top + y + pictures.SQUARE / 2}
+
+
+def test_clicking_a_neuron_in_the_network_picture_selects_it_and_hovering_previews_it():
+    pytest.importorskip("ipyevents")
+    pg = Playground(hidden=[4, 3])
+    pg.ui
+    ui, pictures = pg._ui, pg._ui.pictures
+    assert [e.watched_events for e in ui.network_events] == [["click"], ["mousemove", "mouseleave"]]
+    assert all(e.source is ui.network_img and e.xy_coordinate_system == "data" for e in ui.network_events)
+    for layer, n in enumerate([2, 4, 3, 1]):       # every square, and nothing between two of them
+        for unit in range(n):
+            assert pictures.neuron_at(*_centre(pictures, layer, unit).values()) == (layer, unit)
+    gap = _centre(pictures, 1, 0)
+    assert pictures.neuron_at(gap["dataX"], gap["dataY"] + pictures.PITCH / 2) is None
+    assert pictures.neuron_at(2, 2) is None
+
+    network_before = ui.network_img.value
+    ui.network_event({"type": "click", **_centre(pictures, 2, 1)})
+    assert ui.selected == (2, 1) and ui.neuron.value == (2, 1) and pictures.highlight == (2, 1)
+    assert [b.description for b in ui.weight_boxes.children] == [f"from neuron {j}" for j in range(4)] + ["bias"]
+    assert [b.value for b in ui.weight_boxes.children[:-1]] == [round(float(w), 4) for w in pg.dense_layers[1].W[:, 1]]
+    assert ui.network_img.value != network_before           # the selected square gets a thick frame
+    assert "layer 2, neuron 1" in ui.neuron_caption.value
+    selected_png = ui.neuron_img.value
+
+    ui.network_event({"type": "mousemove", **_centre(pictures, 1, 3)})         # hover: a preview only
+    assert ui.hovered == (1, 3) and ui.selected == (2, 1) and ui.neuron_img.value != selected_png
+    assert "layer 1, neuron 3" in ui.neuron_caption.value and "click" in ui.neuron_caption.value
+    assert len(ui.weight_boxes.children) == 5                # still the selected neuron's weights
+    ui.network_event({"type": "mousemove", **_centre(pictures, 0, 1)})         # a feature: no weights into it
+    assert "feature x2" in ui.neuron_caption.value
+    ui.network_event({"type": "mouseleave"})
+    assert ui.hovered is None and ui.neuron_img.value == selected_png
+
+    ui.network_event({"type": "click", "dataX": 2, "dataY": 2})                # between the squares: nothing
+    ui.network_event({"type": "click", **_centre(pictures, 0, 0)})             # a feature: preview, no selection
+    assert ui.selected == (2, 1)
+    ui.network_event({"type": "click", **_centre(pictures, 3, 0)})             # the output neuron
+    assert ui.selected == (3, 0) and "the output" in ui.neuron_caption.value
+    assert [b.description for b in ui.weight_boxes.children] == [f"from neuron {j}" for j in range(3)] + ["bias"]
+    ui.weight_boxes.children[2].value = 0.75                                   # and its weights edit
+    assert pg.dense_layers[2].W[2, 0] == 0.75
+
+
+def test_without_ipyevents_the_app_still_works_with_the_neuron_menu(monkeypatch):
+    """Google Colab gets no extra widgets from the course: the app is built without click events."""
+    import nnlib.playground.app as app
+
+    monkeypatch.setattr(app, "_Event", None)
+    pg = Playground()
+    pg.ui
+    ui = pg._ui
+    assert ui.network_events == []
+    ui.neuron.value = (1, 0)
+    assert ui.selected == (1, 0) and len(ui.weight_boxes.children) == 3
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi gaussian"])
+def test_regression_with_relu_at_the_default_rate_does_not_blow_up(dataset):
+    """He init keeps the hidden signals at the inputs' scale (|x| up to 6), so a random linear output
+    started at several times the targets' range and the first epoch blew up (multi gaussian, relu,
+    8-8, seed 0: loss 1e38 at epoch 1, every unit dead). The output's weights start at 0 now.
+    Measured over 5 seeds and two shapes at the default rate 0.03, 60 epochs."""
+    for hidden in ([4, 2], [8, 8]):
+        for seed in range(5):
+            pg = Playground(dataset=dataset, activation="relu", hidden=hidden, seed=seed)
+            assert np.all(pg.dense_layers[-1].W == 0) and pg.test_loss == pytest.approx(np.mean(pg.T_test ** 2))
+            pg.step(60)
+            history = np.asarray(pg.history["train_loss"])
+            assert not pg.message and history.max() < 1.5 * history[0], (hidden, seed, history.max())
+            if hidden == [8, 8]:              # the larger network beats predicting the mean (0) on every seed
+                assert pg.test_loss < 0.9 * np.mean(pg.T_test ** 2), (seed, pg.test_loss)
+                assert np.mean(pg.dead_fraction()) < 0.5
+    assert not np.all(Playground(dataset=dataset, activation="tanh").dense_layers[-1].W == 0)
+
+
+def test_a_build_of_static_pages_leaves_the_click_events_out(monkeypatch):
+    """The book and the decks save the app's widget state into pages that serve only ipywidgets' own
+    JavaScript; their builds set NNLIB_STATIC_PAGE, and the app then makes no ipyevents model."""
+    pytest.importorskip("ipyevents")
+    import nnlib.playground.app as app
+
+    monkeypatch.setenv(app.STATIC_PAGE_ENV, "1")
+    pg = Playground()
+    pg.ui
+    assert pg._ui.network_events == []
+    from conftest import ROOT
+    for path in ("book/conf.py", "book/slides.py"):
+        assert f'os.environ.setdefault("{app.STATIC_PAGE_ENV}", "1")' in (ROOT / path).read_text()

@@ -114,6 +114,10 @@ def test_book_page_shows_saved_widget_state_with_a_control(build, name):
                 if re.search(r"Slider|Dropdown|Button|ToggleButtons|Checkbox|Play", m["model_name"])]
     assert controls, f"{name}: the saved widget state has no control"
     assert all(v["model_id"] in models for v in views), f"{name}: a widget view refers to a model not saved"
+    # the pages serve only ipywidgets' own JavaScript (the playground's ipyevents is left out by the build)
+    modules = {m["model_module"] for m in models.values()}
+    assert modules <= {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}, \
+        f"{name}: saved widgets whose JavaScript the page does not serve: {modules}"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)

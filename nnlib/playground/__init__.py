@@ -11,7 +11,8 @@
 What it does, as the TensorFlow Playground does: points in the plane ([-6, 6]^2),
 seven input features computed from them (x1, x2, x1^2, x2^2, x1*x2, sin x1,
 sin x2), a network of 0-6 hidden layers of 1-8 neurons, and a picture of it all
-that changes while it trains. One *epoch* is one pass over the training points
+that changes while it trains (click a neuron in it to enlarge its picture and edit
+the weights into it; with ipyevents missing, as in Colab, a menu picks the neuron). One *epoch* is one pass over the training points
 in mini-batches, one optimizer step per batch; in play mode the app runs an
 epoch and redraws, again and again. Beyond the Playground: more than two
 classes (softmax and cross-entropy), SGD / momentum / Adam, dropout, batch

@@ -6,12 +6,24 @@ state back into the controls and shows the figures of ``pictures.py`` as PNG ima
 """
 from __future__ import annotations
 
+import os
+
 import ipywidgets as W
 import numpy as np
 
 from .choices import (ACTIVATIONS, DATASETS, LEARNING_RATES, LOSSES, MAX_LAYERS, MAX_NEURONS, MULTICLASS,
                       OPTIMIZERS, PRESETS, REG_RATES)
 from .pictures import _Pictures, _diverging, _encode_png, legend_html
+
+try:        # clicks and hovers on the network picture (the lab extra installs it); without it: the menu
+    from ipyevents import Event as _Event
+except ImportError:                        # e.g. Google Colab, where the course installs no extra widgets
+    _Event = None
+
+# Set by the book's and the decks' builds (book/conf.py, book/slides.py) for the kernels they start:
+# their saved pages load only ipywidgets' own JavaScript, so an ipyevents model in the saved widget
+# state would be a failed request there (and it could do nothing without a kernel anyway).
+STATIC_PAGE_ENV = "NNLIB_STATIC_PAGE"
 
 
 # --- the widgets ----------------------------------------------------------------------------
@@ -35,6 +47,8 @@ class _PlaygroundUI:
 
     Every control carries a CSS class ``nnlib-pg-<name>`` (the browser test finds them by it).
     """
+
+    NEURON_PX, BOX_PX = 148, 208        # the enlarged neuron and its weight boxes, side by side under the network
 
     def __init__(self, pg):
         self.pg, self.pictures, self._syncing, self._synced, self.saved = pg, _Pictures(pg), False, None, None
@@ -117,8 +131,20 @@ class _PlaygroundUI:
                             "260px", "neuron")
         self.neuron.observe(lambda change: None if self._syncing or change["new"] is None
                             else self._call(self.select_neuron, *change["new"]), names="value")
-        self.neuron_img = sized(W.Image(format="png"), "160px", "neuron-img")
-        self.weight_boxes, self.selected = W.VBox(), None
+        self.neuron_img = sized(W.Image(format="png"), f"{self.NEURON_PX}px", "neuron-img")
+        self.neuron_caption = sized(W.HTML(), "100%", "neuron-caption")
+        self.weight_boxes, self.selected, self.hovered = W.VBox(), None, None
+        self.network_events = []
+        if _Event is not None and not os.environ.get(STATIC_PAGE_ENV):
+            # A click selects the neuron under the mouse; moving over the picture previews the neuron
+            # under it in the enlarged view (throttled: at most one message per 100 ms), leaving it
+            # goes back to the selected one. Two Event widgets, so no click is lost to the throttle.
+            clicks = _Event(source=self.network_img, watched_events=["click"], xy_coordinate_system="data")
+            moves = _Event(source=self.network_img, watched_events=["mousemove", "mouseleave"],
+                           xy_coordinate_system="data", throttle_or_debounce="throttle", wait=100)
+            for events in (clicks, moves):
+                events.on_dom_event(lambda event: self._call(self.network_event, event))
+            self.network_events = [clicks, moves]
         self.code = sized(W.Textarea(rows=14), "100%", "code")
         self.code.layout.display = "none"
         for btn, action in ((self.play_btn, pg.toggle), (self.step_btn, pg.step), (self.reset_btn, pg.reset),
@@ -141,8 +167,16 @@ class _PlaygroundUI:
         # about 1000 px for a cell's output, and data + network + output must fit in it side by side.
         data = column([head("Data"), c["dataset"], c["classes"], c["train_percent"], c["noise"], c["batch_size"],
                        self.regen_btn, head("Features"), row(*self.features.values())], "224px")
+        how = ("Click a neuron in the picture (hover to preview) or pick it here" if self.network_events
+               else "Pick a neuron")
+        neuron_view = W.VBox([W.HTML(f"<div style='font-size: 0.9em; line-height: 1.3'>{how} to enlarge it and edit "
+                                     "the weights into it.</div>"),
+                              self.neuron,
+                              row(self.neuron_img, W.VBox([self.neuron_caption, self.weight_boxes],
+                                                          layout=W.Layout(width=f"{self.BOX_PX + 4}px")),
+                                  align_items="flex-start")])
         network = column([row(head("Hidden layers"), self.add_layer, self.remove_layer, self.layers_label),
-                          self.neuron_buttons, self.network_img], f"{_Pictures.NETWORK_WIDTH + 4}px")
+                          self.neuron_buttons, self.network_img, neuron_view], f"{_Pictures.NETWORK_WIDTH + 4}px")
         output = column([head("Output"), self.losses, self.loss_img, self.output_img, self.legend,
                          row(c["show_test"], c["discretize"])], "354px")
         beyond = W.VBox([
@@ -150,7 +184,6 @@ class _PlaygroundUI:
             row(c["optimizer"], c["loss"], c["dropout"], c["batch_norm"], c["seed"]),
             row(self.preset, self.preset_note),
             self.diagnostics_img,
-            row(W.VBox([self.neuron, self.weight_boxes]), self.neuron_img, align_items="flex-start"),
             row(self.export_btn, self.save_btn, self.restore_btn), self.share, row(self.paste, self.load_btn),
             self.code])
         self.box = _AppBox([top, self.message, row(data, network, output, align_items="flex-start"),
@@ -221,15 +254,14 @@ class _PlaygroundUI:
         dense = self.pg.dense_layers
         if not (1 <= layer <= len(dense) and 0 <= unit < dense[layer - 1].W.shape[1]):
             raise ValueError(f"select_neuron: no neuron {unit} in layer {layer}")
-        self.selected = (layer, unit)
+        self.selected, self.hovered = (layer, unit), None
         n_in = dense[layer - 1].W.shape[0]
-        names = list(self.pg.settings["features"]) if layer == 1 else [f"neuron {j} of layer {layer - 1}"
-                                                                      for j in range(n_in)]
+        names = list(self.pg.settings["features"]) if layer == 1 else [f"neuron {j}" for j in range(n_in)]
         boxes = []
         for j, name in [*enumerate(names), ("bias", "bias")]:
-            box = sized_text = W.FloatText(description=f"from {name}" if j != "bias" else "bias",
-                                           style={"description_width": "150px"}, layout=W.Layout(width="260px"))
-            sized_text.add_class(f"nnlib-pg-weight-{j}")
+            box = W.FloatText(description=f"from {name}" if j != "bias" else "bias",
+                              style={"description_width": "96px"}, layout=W.Layout(width=f"{self.BOX_PX}px"))
+            box.add_class(f"nnlib-pg-weight-{j}")
             box.observe(lambda change, j=j: None if self._syncing else
                         self._call(self.pg.set_weight, *self.selected, j, float(change["new"])), names="value")
             boxes.append(box)
@@ -238,8 +270,60 @@ class _PlaygroundUI:
         self.weight_boxes.children = boxes
         self.redraw()
 
+    def network_event(self, event):
+        """A mouse event on the network picture (from ipyevents): a click on a neuron selects it,
+        moving over one previews it in the enlarged view, leaving the picture shows the selected one.
+
+        ``event`` is ipyevents' dict: ``type`` and ``dataX``/``dataY``, the pixel of the image
+        (in its own pixels, whatever size the browser shows it at)."""
+        kind = event.get("type")
+        at = None
+        if "dataX" in event and "dataY" in event:
+            at = self.pictures.neuron_at(float(event["dataX"]), float(event["dataY"]))
+        if kind == "click" and at is not None and at[0] >= 1:
+            self.select_neuron(*at)
+        elif kind in ("mousemove", "click"):         # a click on a feature previews it, as a hover does
+            self._hover(at)
+        elif kind == "mouseleave":
+            self._hover(None)
+
+    def _hover(self, at):
+        if at == self.hovered:
+            return
+        self.hovered = at
+        self._syncing = True
+        try:
+            self._neuron_view()
+        finally:
+            self._syncing = False
+
+    def _describe(self, layer, unit):
+        dense = self.pg.dense_layers
+        if layer == 0:
+            return f"feature {self.pg.settings['features'][unit]}"
+        if layer == len(dense):
+            return "the output" if dense[-1].W.shape[1] == 1 else f"output {unit} (class {unit})"
+        return f"layer {layer}, neuron {unit}"
+
+    def _neuron_png(self, layer, unit):
+        """PNG of one neuron's output over the plane (layer 0: a feature), NEURON_PX pixels a side."""
+        pg, dense = self.pg, self.pg.dense_layers
+        if layer == 0:
+            values = pg.F_grid[:, unit]
+            values = values / max(abs(values).max(), 1e-12)
+        else:
+            hidden, out = pg.hidden_outputs(pg.F_grid)
+            values = (hidden + [out])[layer - 1][:, unit]
+            if layer == len(dense):
+                values = pg.output_values(out) if pg.classes == 2 else values / max(abs(values).max(), 1e-12)
+        img = _diverging(values.reshape(pg.grid, pg.grid)[::-1])
+        img = img.repeat(self.NEURON_PX // pg.grid + 1, axis=0).repeat(self.NEURON_PX // pg.grid + 1, axis=1)
+        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        return _encode_png(np.ascontiguousarray(rgba))
+
     def _neuron_view(self):
-        """The selected neuron's output over the plane (enlarged) and its weights, after each change."""
+        """The enlarged neuron (the one under the mouse, else the selected one) and the selected
+        neuron's weights, after each change."""
         pg, dense = self.pg, self.pg.dense_layers
         options = [(f"layer {i + 1}, neuron {u}" if i + 1 < len(dense) else f"output {u}", (i + 1, u))
                    for i, d in enumerate(dense) for u in range(d.W.shape[1])]
@@ -248,20 +332,26 @@ class _PlaygroundUI:
             if self.selected not in [o[1] for o in options]:
                 self.selected = None
                 self.weight_boxes.children = []
+            self.hovered = None                   # the picture under the mouse has changed shape
         self.neuron.value = self.selected
-        if self.selected is None:
+        self.pictures.highlight = self.selected
+        shown = self.hovered or self.selected
+        if shown is None:
             # A blank picture, not empty bytes: an <img> of nothing is a broken image in a saved page.
             self.neuron_img.value = _encode_png(np.full((1, 1, 4), 255, np.uint8))
+            self.neuron_caption.value = ""
+            return
+        self.neuron_img.value = self._neuron_png(*shown)
+        if shown == self.selected:
+            caption = f"<b>{self._describe(*shown)}</b>: its output over the plane; the weights into it:"
+        elif shown[0] == 0:
+            caption = f"<b>{self._describe(*shown)}</b> (under the mouse): an input, no weights into it"
+        else:
+            caption = f"<b>{self._describe(*shown)}</b> (under the mouse): click it to edit its weights"
+        self.neuron_caption.value = f"<div style='line-height: 1.3'>{caption}</div>"
+        if self.selected is None:
             return
         layer, unit = self.selected
-        hidden, out = pg.hidden_outputs(pg.F_grid)
-        values = (hidden + [out])[layer - 1][:, unit]
-        if layer == len(dense):
-            values = pg.output_values(out) if pg.classes == 2 else values / max(abs(values).max(), 1e-12)
-        img = _diverging(values.reshape(pg.grid, pg.grid)[::-1])
-        img = img.repeat(160 // pg.grid + 1, axis=0).repeat(160 // pg.grid + 1, axis=1)
-        rgba = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
-        self.neuron_img.value = _encode_png(np.ascontiguousarray(rgba))
         d = dense[layer - 1]
         for box, value in zip(self.weight_boxes.children, [*d.W[:, unit], np.ravel(d.b)[unit]]):
             box.value = round(float(value), 4)
@@ -334,6 +424,11 @@ class _PlaygroundUI:
     def redraw(self):
         pg = self.pg
         self._sync()
+        self._syncing = True
+        try:
+            self._neuron_view()             # first: it sets the neuron the network picture frames
+        finally:
+            self._syncing = False
         images = self.pictures.render()
         self.loss_img.value = images["loss"]
         self.output_img.value = images["output"]
@@ -346,11 +441,6 @@ class _PlaygroundUI:
         self.losses.value = text
         self.message.value = f"<span style='color: #b22222'>{pg.message}</span>" if pg.message else ""
         self.share.value = pg.share()
-        self._syncing = True
-        try:
-            self._neuron_view()
-        finally:
-            self._syncing = False
         self.legend.value = f"<div style='font-size: 0.9em; line-height: 1.5'>{legend_html(pg)}</div>"
         self.update_play_button()
 

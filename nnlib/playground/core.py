@@ -145,7 +145,13 @@ class Playground:
             if s["dropout"]:
                 layers.append(Dropout(s["dropout"], rng=np.random.default_rng([s["seed"], 2, i])))
         k = self.classes
-        layers.append(Dense(widths[-1], 1 if k <= 2 else k, rng=rng))
+        # Regression with ReLU: He init keeps each hidden layer's signal at the inputs' scale (|x| up to 6,
+        # x1^2 up to 36), so a random linear output would start at several times the targets' range
+        # (|y| <= 1) and its first steps blow up (loss 1e38 at epoch 1, every unit dead). Its weights
+        # start at 0 instead: the first prediction is 0, the middle of the targets. Bounded activations
+        # (tanh, sigmoid) and classification's tanh output start in range and keep the usual init.
+        zero_out = s["problem"] == "regression" and s["activation"] == "relu"
+        layers.append(Dense(widths[-1], 1 if k <= 2 else k, init=0.0 if zero_out else "xavier", rng=rng))
         squared = s["loss"] == "squared error"
         if squared and s["problem"] == "classification":
             layers.append(Tanh())                     # the Playground's output: tanh against +-1 targets

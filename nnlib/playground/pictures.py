@@ -188,6 +188,7 @@ class _Pictures:
             FigureCanvasAgg(fig)
             self.blits[name] = _Blit(fig)
         self.shape_key = self.data_key = None
+        self.highlight = None                  # (layer, unit) drawn with a thick frame in the network
 
     # the output: the surface the network draws over the plane, and the loss curves
     def _surface_rgb(self, out):
@@ -332,6 +333,24 @@ class _Pictures:
         self.net_origin = (H - 4 - height, 4)                   # buffer row and column of the axes' corner
         blit.animate(self.lines)
 
+    def neuron_at(self, x, y):
+        """(layer, unit) of the neuron whose square holds pixel (x, y) of the network figure (from its
+        top-left corner, as the browser reports a click on the image), or None between the squares.
+
+        Layer 0 is the features, 1 the first hidden layer, the last the output layer; a few pixels
+        around each square count as the square (half the gap to its neighbours)."""
+        if self.shape_key is None:
+            return None
+        top, left = self.net_origin
+        cols, margin = self._columns(), (self.PITCH - self.SQUARE) // 2
+        for i, n in enumerate(cols):
+            for j in range(n):
+                nx, ny = self._node_xy(i, j, n)
+                if (left + nx - margin <= x < left + nx + self.SQUARE + margin
+                        and top + ny - margin <= y < top + ny + self.SQUARE + margin):
+                    return i, j
+        return None
+
     def draw_network(self, hidden, out_grid):
         pg, S, n = self.pg, self.SQUARE, self.pg.grid
         idx = np.arange(S) * n // S
@@ -359,7 +378,10 @@ class _Pictures:
                 for j, img in enumerate(column):
                     x, y = self._node_xy(i, j, len(column))
                     r, c = top + y, left + x
-                    buffer[r - 1:r + S + 1, c - 1:c + S + 1, :3] = 190      # a thin grey frame
+                    if (i, j) == self.highlight:         # the neuron the app enlarges: a thick black frame
+                        buffer[r - 3:r + S + 3, c - 3:c + S + 3, :3] = 0
+                    else:
+                        buffer[r - 1:r + S + 1, c - 1:c + S + 1, :3] = 190      # a thin grey frame
                     buffer[r:r + S, c:c + S, :3] = img
 
         return self.blits["network"].png(paint)

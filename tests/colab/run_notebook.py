@@ -43,9 +43,18 @@ def playground():
     stepped = pg.epoch - before
     ui.controls["activation"].value = "relu"
     ui.step_btn.click()
+    ui.neuron.value = (1, 0)                             # the neuron menu: enlarge layer 1's first neuron
+    menu = len(ui.weight_boxes.children)
+    clicked = None
+    if ui.network_events:                                # ipyevents installed: a click on the picture too
+        top, left = ui.pictures.net_origin
+        x, y = ui.pictures._node_xy(2, 1, 2)
+        ui.network_event({"type": "click", "dataX": left + x + 5, "dataY": top + y + 5})
+        clicked = list(ui.selected)
     return {"widgets_version": ipywidgets.__version__, "stepped": stepped, "epoch": pg.epoch,
             "loss": pg.train_loss, "images": {k: len(getattr(ui, k + "_img").value) for k in
-                                              ("loss", "output", "network", "diagnostics")}}
+                                              ("loss", "output", "network", "diagnostics", "neuron")},
+            "menu_weight_boxes": menu, "click_events": bool(ui.network_events), "clicked": clicked}
 
 
 if __name__ == "__main__":
