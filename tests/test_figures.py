@@ -88,10 +88,6 @@ NOTEBOOKS = notebooks_in("notebooks")
 KNOWN = {
     "06_training_failures": "figures 12-15 in wide (cells 5, 7, 11, 13, 15, 23); legends and layer labels "
                             "6-8 pt on screen (cells 5, 7, 11, 13, 15, 23)",
-    "07_dropout": "figures 12-17 in wide (cells 3, 9, 16); ticks and legend 6-7 pt (cell 9)",
-    "08_optimizers": "cell 6: 18 in wide, text 4.6-6.9 pt; cells 4, 11: legend 7.5 pt; cell 13: legend 8.3 pt",
-    "09_multiclass": "cells 10, 15: 14 in wide, text 6-7.5 pt",
-    "10_convolution": "cell 3: 13 in wide",
     "playground": "cells 5, 13: 13 in wide",
 }
 
