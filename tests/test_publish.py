@@ -257,7 +257,6 @@ TOO_FULL = {
     "04_loss_and_gradient_descent",
     "05_backpropagation",
     "06_training_failures",
-    "09_multiclass",
 }
 
 
