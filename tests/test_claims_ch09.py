@@ -165,8 +165,10 @@ def test_C16_how_many_sampled_classes_4_learns_nothing_16_part_64_nearly_all():
 
 
 def test_C16_log_q_correction_repairs_a_log_uniform_sampler():
-    """Chapter 9: Zipf-distributed labels, a log-uniform sampler: uncorrected it is worse than uniform sampling,
-    log-Q corrected better, measured by the full softmax's test cross-entropy (two seeds each)."""
+    """Chapter 9: Zipf-distributed labels, a log-uniform sampler. Log-Q corrected, the sampled model reproduces a
+    full softmax trained with the same steps (test cross-entropy and accuracy); uncorrected, its cross-entropy is
+    the worst (yet its top-1 accuracy is higher than the full softmax's); accidental hits concern about a quarter of
+    the examples with the skewed sampler, under 1% with the uniform one (two seeds each)."""
     from nnlib.activations import log_softmax
     K, D, S = 10_000, 32, 64
     rng = np.random.default_rng(0)
@@ -182,16 +184,24 @@ def test_C16_log_q_correction_repairs_a_log_uniform_sampler():
     X, y = zipf_data(10_000, 1)
     Xt, yt = zipf_data(500, 2)
 
-    def test_loss(q, correct, seed):
-        r, W = np.random.default_rng(seed), np.zeros((D, K), np.float32)
-        for idx in np.array_split(np.random.default_rng(0).permutation(len(y)), 40):
+    batches = np.array_split(np.random.default_rng(0).permutation(len(y)), 40)
+
+    def scores(W):
+        logits = (Xt @ W).astype(np.float64)
+        return -log_softmax(logits, axis=1)[np.arange(len(yt)), yt].mean(), np.mean(logits.argmax(1) == yt)
+
+    def sampled(q, correct, seed):
+        r, W, hits = np.random.default_rng(seed), np.zeros((D, K), np.float32), 0
+        for idx in batches:
             x, lab = X[idx], y[idx]
             neg = r.choice(K, S, p=q)
             logits = np.column_stack([np.einsum("nd,dn->n", x, W[:, lab]), x @ W[:, neg]])
             if correct:
                 logits[:, 0] -= np.log(S * q[lab])
                 logits[:, 1:] -= np.log(S * q[neg])
-            logits[:, 1:][neg[None, :] == lab[:, None]] = -np.inf
+            hit = neg[None, :] == lab[:, None]
+            hits += hit.any(1).sum()
+            logits[:, 1:][hit] = -np.inf
             d = np.exp(log_softmax(logits, axis=1))
             d[:, 0] -= 1
             d /= len(lab)
@@ -199,13 +209,20 @@ def test_C16_log_q_correction_repairs_a_log_uniform_sampler():
             np.add.at(G.T, lab, x * d[:, :1])
             np.add.at(G.T, neg, (x.T @ d[:, 1:]).T)
             W -= 64 * G
-        logp = log_softmax((Xt @ W).astype(np.float64), axis=1)
-        return -logp[np.arange(len(yt)), yt].mean()
+        return (*scores(W), hits / len(y))
+    full, loss, opt = Dense(D, K, bias=False, init="zeros", dtype=np.float32), CrossEntropy(), SGD(64)
+    for idx in batches:
+        loss.forward(full.forward(X[idx]), y[idx])
+        full.backward(loss.backward())
+        opt.step([full.W], [full.grads["W"]])
+    full_ce, full_acc = scores(full.W)
     for seed in (0, 1):
-        uniform = test_loss(np.full(K, 1 / K), False, seed)
-        skewed = test_loss(q_zipf, False, seed)
-        corrected = test_loss(q_zipf, True, seed)
-        assert corrected < uniform - 0.3 < skewed - 0.3, (uniform, skewed, corrected)
+        uniform, skewed, corrected = (sampled(np.full(K, 1 / K), False, seed), sampled(q_zipf, False, seed),
+                                      sampled(q_zipf, True, seed))
+        assert abs(corrected[0] - full_ce) < 0.1 and abs(corrected[1] - full_acc) < 0.02, (corrected, full_ce, full_acc)
+        assert skewed[0] > uniform[0] > corrected[0] + 0.3, (uniform, skewed, corrected)
+        assert skewed[1] > full_acc + 0.02 and uniform[1] > full_acc + 0.02, (uniform, skewed, full_acc)
+        assert 0.2 < skewed[2] < 0.35 and uniform[2] < 0.01, (uniform, skewed)
 
 
 def test_C16_several_positive_labels_score_all_of_them():
