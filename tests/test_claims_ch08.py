@@ -121,3 +121,27 @@ def test_C18_plain_average_of_unequal_micro_batches_is_not_the_same():
         for t, g in zip(mean, m.gradients()):
             t += g / len(chunks)
     assert max(np.max(np.abs(a - b)) for a, b in zip(full, mean)) > 1e-4
+
+
+def test_C26_past_2_over_lambda_sgd_diverges_momentum_later_per_parameter_methods_never():
+    """Chapter 8's table: the stability limit is 2/lambda_max (0.115) for SGD and 2(1+beta)/lambda_max (0.22) for
+    momentum; AdaGrad, RMSProp and Adam take steps of about lr whatever the gradient and never diverge there."""
+    from nnlib import AdaGrad, RMSProp
+    X, _, _ = ill_conditioned()
+    lam = np.linalg.eigvalsh(2 * X.T @ X / len(X))[-1]
+    assert 0.11 < 2 / lam < 0.12 and 0.21 < 2 * 1.9 / lam < 0.23
+
+    def diverged(optimizer, angle=0):
+        X, y, start = ill_conditioned(angle)
+        model = Sequential([Dense(2, 1, bias=False, init="zeros")])
+        model.layers[0].W[:, 0] = start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h = model.fit(X, y, loss=MSE(), optimizer=optimizer, epochs=3000, batch_size=None, stop_at_loss=1e-3,
+                          verbose=False)
+        return bool(h.diverged or h["loss"][-1] > h["loss"][0])
+    for angle in (0, 45):
+        assert not diverged(SGD(0.1), angle) and diverged(SGD(0.12), angle)
+        assert not diverged(Momentum(0.12, beta=0.9), angle) and diverged(Momentum(0.3, beta=0.9), angle)
+        for make in (AdaGrad, RMSProp, Adam):
+            assert not any(diverged(make(lr), angle) for lr in (0.12, 0.3, 1.0)), make.__name__

@@ -136,3 +136,142 @@ def test_C31_log_sum_exp_cross_entropy_is_finite_where_log_softmax_breaks():
     assert np.abs(np.log(softmax(moderate)) - log_softmax(moderate)).max() < 1e-12
     labels = np.random.default_rng(1).integers(0, 5, 1000)
     assert abs(CrossEntropy().forward(moderate, labels) + np.log(softmax(moderate))[np.arange(1000), labels].mean()) < 1e-12
+
+
+def _codebook_epoch_data():
+    K = 10_000
+    X, y = data.codebook(10_000, n_classes=K, noise=0.1, seed=1)
+    Xt, yt = data.codebook(2_000, n_classes=K, noise=0.1, seed=2, balanced=False)
+    order = np.random.default_rng(0).permutation(len(y))
+    return K, X.astype(np.float32), y, Xt.astype(np.float32), yt, [order[i:i + 250] for i in range(0, len(order), 250)]
+
+
+def test_C16_how_many_sampled_classes_4_learns_nothing_16_part_64_nearly_all():
+    """Chapter 9's sweep of S: the accuracy rises steeply to S = 64, then gains little (two sampling seeds)."""
+    K, X, y, Xt, yt, batches = _codebook_epoch_data()
+
+    def accuracy(num_sampled, seed):
+        layer, opt = SampledSoftmax(32, K, num_sampled=num_sampled, bias=False, rng=seed, dtype=np.float32), SGD(64)
+        for idx in batches:
+            layer.loss(X[idx], y[idx])
+            layer.backward_loss()
+            opt.step([layer.W], [layer.grads["W"]])
+        return np.mean(layer.forward(Xt).argmax(1) == yt)
+    for seed in (0, 1):
+        acc = {s: accuracy(s, seed) for s in (4, 16, 64, 256)}
+        assert acc[4] < 0.05, acc                            # next to nothing
+        assert 0.3 < acc[16] < acc[64] - 0.1, acc            # part of the task
+        assert acc[64] > 0.8 and abs(acc[256] - acc[64]) < 0.03, acc
+
+
+def test_C16_log_q_correction_repairs_a_log_uniform_sampler():
+    """Chapter 9: Zipf-distributed labels, a log-uniform sampler. Log-Q corrected, the sampled model reproduces a
+    full softmax trained with the same steps (test cross-entropy and accuracy); uncorrected, its cross-entropy is
+    the worst (yet its top-1 accuracy is higher than the full softmax's); accidental hits concern about a quarter of
+    the examples with the skewed sampler, under 1% with the uniform one (two seeds each)."""
+    from nnlib.activations import log_softmax
+    K, D, S = 10_000, 32, 64
+    rng = np.random.default_rng(0)
+    directions = rng.standard_normal((K, D))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    q_zipf = np.log1p(1 / np.arange(1, K + 1)) / np.log(K + 1)
+    assert abs(q_zipf.sum() - 1) < 1e-12
+
+    def zipf_data(n, seed):
+        r = np.random.default_rng(seed)
+        labels = r.choice(K, n, p=q_zipf)
+        return (directions[labels] + 0.3 * r.standard_normal((n, D)) / np.sqrt(D)).astype(np.float32), labels
+    X, y = zipf_data(10_000, 1)
+    Xt, yt = zipf_data(500, 2)
+
+    batches = np.array_split(np.random.default_rng(0).permutation(len(y)), 40)
+
+    def scores(W):
+        logits = (Xt @ W).astype(np.float64)
+        return -log_softmax(logits, axis=1)[np.arange(len(yt)), yt].mean(), np.mean(logits.argmax(1) == yt)
+
+    def sampled(q, correct, seed):
+        r, W, hits = np.random.default_rng(seed), np.zeros((D, K), np.float32), 0
+        for idx in batches:
+            x, lab = X[idx], y[idx]
+            neg = r.choice(K, S, p=q)
+            logits = np.column_stack([np.einsum("nd,dn->n", x, W[:, lab]), x @ W[:, neg]])
+            if correct:
+                logits[:, 0] -= np.log(S * q[lab])
+                logits[:, 1:] -= np.log(S * q[neg])
+            hit = neg[None, :] == lab[:, None]
+            hits += hit.any(1).sum()
+            logits[:, 1:][hit] = -np.inf
+            d = np.exp(log_softmax(logits, axis=1))
+            d[:, 0] -= 1
+            d /= len(lab)
+            G = np.zeros_like(W)
+            np.add.at(G.T, lab, x * d[:, :1])
+            np.add.at(G.T, neg, (x.T @ d[:, 1:]).T)
+            W -= 64 * G
+        return (*scores(W), hits / len(y))
+    full, loss, opt = Dense(D, K, bias=False, init="zeros", dtype=np.float32), CrossEntropy(), SGD(64)
+    for idx in batches:
+        loss.forward(full.forward(X[idx]), y[idx])
+        full.backward(loss.backward())
+        opt.step([full.W], [full.grads["W"]])
+    full_ce, full_acc = scores(full.W)
+    for seed in (0, 1):
+        uniform, skewed, corrected = (sampled(np.full(K, 1 / K), False, seed), sampled(q_zipf, False, seed),
+                                      sampled(q_zipf, True, seed))
+        assert abs(corrected[0] - full_ce) < 0.1 and abs(corrected[1] - full_acc) < 0.02, (corrected, full_ce, full_acc)
+        assert skewed[0] > uniform[0] > corrected[0] + 0.3, (uniform, skewed, corrected)
+        assert skewed[1] > full_acc + 0.02 and uniform[1] > full_acc + 0.02, (uniform, skewed, full_acc)
+        assert 0.2 < skewed[2] < 0.35 and uniform[2] < 0.01, (uniform, skewed)
+
+
+def test_C16_several_positive_labels_score_all_of_them():
+    """Chapter 9: 3 tags per example out of 2,000 classes. Sampled softmax with all 3 positives among its
+    candidates (target 1/3 each) matches the full softmax's recall@3; keeping only the first tag loses about
+    half of it. Every one of 5 sampling seeds."""
+    from nnlib.activations import log_softmax
+    K, D, T, S = 2_000, 64, 3, 64
+    codes = np.random.default_rng(5).standard_normal((K, D))
+    codes /= np.linalg.norm(codes, axis=1, keepdims=True)
+
+    def tagged(n, seed):
+        r = np.random.default_rng(seed)
+        tags = np.stack([r.choice(K, T, replace=False) for _ in range(n)])
+        return (codes[tags].sum(1) / np.sqrt(T) + 0.1 * r.standard_normal((n, D)) / np.sqrt(D)).astype(np.float32), tags
+    X, tags = tagged(6_000, 1)
+    Xt, tags_t = tagged(500, 2)
+    assert (np.diff(np.sort(tags, 1), axis=1) > 0).all()
+    batches = np.array_split(np.random.default_rng(0).permutation(len(X)), 30)
+
+    def recall(W):
+        top = np.argpartition(-(Xt @ W), T, axis=1)[:, :T]
+        return np.mean((top[:, :, None] == tags_t[:, None, :]).any(2))
+
+    def sampled(positives, seed):
+        r, W = np.random.default_rng(seed), np.zeros((D, K), np.float32)
+        for idx in batches:
+            x, pos = X[idx], tags[idx, :positives]
+            neg = r.choice(K, S, replace=False)
+            logits = np.column_stack([np.einsum("nd,dnt->nt", x, W[:, pos]), x @ W[:, neg]])
+            logits[:, positives:][(neg[None, :, None] == tags[idx][:, None, :]).any(2)] = -np.inf
+            d = np.exp(log_softmax(logits, axis=1))
+            d[:, :positives] -= 1 / positives
+            d /= len(idx)
+            G = np.zeros_like(W)
+            np.add.at(G.T, pos.ravel(), (x[:, None, :] * d[:, :positives, None]).reshape(-1, D))
+            G[:, neg] += x.T @ d[:, positives:]
+            W -= 64 * G
+        return recall(W)
+    full, loss, opt = Dense(D, K, bias=False, init="zeros", dtype=np.float32), CrossEntropy(), SGD(64)
+    for idx in batches:
+        target = np.zeros((len(idx), K), np.float32)
+        np.put_along_axis(target, tags[idx], 1 / T, axis=1)
+        loss.forward(full.forward(X[idx]), target)
+        full.backward(loss.backward())
+        opt.step([full.W], [full.grads["W"]])
+    full_recall = recall(full.W)
+    assert full_recall > 0.4
+    for seed in range(5):
+        every, first = sampled(T, seed), sampled(1, seed)
+        assert abs(every - full_recall) < 0.02, (every, full_recall)
+        assert 0.35 < first / every < 0.65, (first, every)

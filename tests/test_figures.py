@@ -150,14 +150,6 @@ with open({log!r}, "w", encoding="utf-8") as _out:
 
 NOTEBOOKS = notebooks_in("notebooks")
 
-# Chapters being reworked elsewhere (issue 16): the failures this test found in them on
-# 2026-12-01. They still run and report; remove an entry once its notebook passes.
-KNOWN = {
-    "07_dropout": "figures 12-17 in wide (cells 3, 9, 16); ticks and legend 6-7 pt (cell 9)",
-    "08_optimizers": "cell 6: 18 in wide, text 4.6-6.9 pt; cells 4, 11: legend 7.5 pt; cell 13: legend 8.3 pt",
-    "09_multiclass": "cells 10, 15: 14 in wide, text 6-7.5 pt",
-    "10_convolution": "cell 3: 13 in wide",
-}
 
 
 def _problems(record, cell_index):
@@ -222,14 +214,7 @@ def figure_problems(path, timeout=60):
     return records, problems
 
 
-def _param(path):
-    marks = []
-    if path.stem in KNOWN:
-        marks.append(pytest.mark.xfail(strict=False, reason=KNOWN[path.stem]))
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_param(p) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_figure_is_readable_in_a_jupyterlab_cell(path):
     records, problems = figure_problems(path)
     if path.stem != "00_index" and path.stem != "playground":

@@ -258,11 +258,6 @@ MATHJAX_IDLE = """() => !(window.MathJax && MathJax.Hub && MathJax.Hub.queue)
                   || (MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)"""
 # A slide zoomed out below this is not readable from the back of a room (18 px text becomes < 11 px).
 MIN_ZOOM = 0.6
-# Decks whose slide metadata (chosen per cell when the chapters were rewritten) still puts too much on
-# some slides: they need those slides split by hand. Remove a name once its deck passes.
-TOO_FULL = {
-    "09_multiclass",
-}
 
 
 def _open_deck(new, name):
@@ -286,9 +281,7 @@ def test_deck_steps_through_three_slides_offline(open_page):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason="some slides need splitting by hand (zoom below MIN_ZOOM)", strict=True)) if n in TOO_FULL else n
-    for n in DECKS])
+@pytest.mark.parametrize("name", DECKS)
 def test_every_slide_fits_1280x720(open_page, build, name):
     nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
     if not any(c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in nb["cells"]):
