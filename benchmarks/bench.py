@@ -65,7 +65,7 @@ def run_worker(args):
             skipped[name] = f"not installed ({exc})"
 
     out = {"threads": args.threads, "libraries": libraries(), "skipped": skipped, "workloads": {}}
-    for w in wl.workloads(args.tiny):
+    for w in [w for w in wl.workloads(args.tiny) if w.key in args.workloads.split(",")]:
         load_start = wait_for_calm(args.calm)
         X, y, note = wl.load_data(w)
         w = dataclasses.replace(w, n=len(X))
@@ -142,7 +142,7 @@ def run_setting(args, threads):
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         cmd = [sys.executable, __file__, "--worker", "--threads", threads, "--worker-out", str(result),
-               "--frameworks", args.frameworks, "--calm", str(args.calm)]
+               "--frameworks", args.frameworks, "--workloads", args.workloads, "--calm", str(args.calm)]
         if args.before:
             cmd += ["--before", args.before]
         if args.tiny:
@@ -403,7 +403,9 @@ def main(argv=None):
     parser.add_argument("--tiny", action="store_true", help="small sizes, 2 rounds, no notebooks: a smoke run")
     parser.add_argument("--threads", choices=["1", "default", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per workload (default: 7, 7, 5 at 1 thread; 5, 5, 3 at default threads)")
-    parser.add_argument("--frameworks", default="nnlib,torch,sklearn")
+    parser.add_argument("--frameworks", default="nnlib,torch,sklearn",
+                        help="which libraries besides the plain-numpy trainer (always run), e.g. nnlib alone")
+    parser.add_argument("--workloads", default="W1,W2,W3", help="which workloads, e.g. W1,W2")
     parser.add_argument("--out", default=None, help="where to write the markdown (default: benchmarks/RESULTS.md; "
                                                     "with --tiny: print it)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip the nbval timings")

@@ -16,6 +16,11 @@ class Layer:
     grad_out has the shape of the output).
     """
 
+    # True only while Sequential.fit runs a training step on a slice of an X it has checked
+    # whole, after its first step went through every check (see Sequential._epoch): the
+    # checks would only repeat what that step found, at a cost that adds up on tiny batches.
+    _checked_once = False
+
     def __init__(self):
         self.params = {}
         self.grads = {}
@@ -36,6 +41,8 @@ class Layer:
     # --- the checks the layers share ---------------------------------------------------
     def _check_input(self, x, ndim=None, width=None, want=None):
         """Raise a clear error unless x is a real numpy array of ndim dims (and x.shape[1] == width)."""
+        if self._checked_once:
+            return x
         if not isinstance(x, np.ndarray) or x.dtype.kind not in "fiub":
             _check_array(x, f"{self!r}: input")
         if (ndim is not None and x.ndim != ndim) or (width is not None and x.shape[1] != width):
@@ -46,6 +53,8 @@ class Layer:
 
     def _check_grad(self, grad_out, shape):
         """Raise a clear error unless forward came first (shape is not None) and grad_out has that shape."""
+        if self._checked_once:
+            return grad_out
         if shape is None:
             raise RuntimeError(f"{self!r}: call forward before backward")
         if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind not in "fiub":

@@ -22,13 +22,27 @@ __all__ = ["Loss", "MSE", "BinaryCrossEntropy", "CrossEntropy", "get_loss"]
 
 
 class Loss:
-    """Base class. Subclasses implement forward(pred, target) and backward()."""
+    """Base class. Subclasses implement forward(pred, target) and backward().
+
+    forward starts with ``pred, target = self._checked(pred, target)``: a clear error for a
+    wrong pred or target, and the target converted as the loss computes with it (``_target``).
+    """
 
     name = "loss"
     metric = "accuracy"   # what Sequential.fit reports beside the loss
+    # True only while Sequential.fit runs a training step on slices of an X and a y it has
+    # already checked whole (see Sequential._epoch): then _checked has nothing new to find.
+    _checked_once = False
 
     def __call__(self, pred, target):
         return self.forward(pred, target)
+
+    def _checked(self, pred, target):
+        """(pred, target), checked and converted for forward."""
+        if self._checked_once:
+            return pred, target
+        pred = self._pred(pred)
+        return pred, self._target(pred, target)
 
     def _pred(self, pred):
         pred = as_float_array(pred, f"{type(self).__name__}: pred", finite=False)
@@ -38,6 +52,10 @@ class Loss:
             raise ValueError(f"{type(self).__name__}: pred is an empty batch (shape {pred.shape}): "
                              f"a mean over no examples is undefined")
         return pred
+
+    def _target(self, pred, target):
+        """target checked against pred, in the form forward computes with (a subclass's own rules)."""
+        return target
 
     def _need_forward(self):
         if getattr(self, "_cache", None) is None:
@@ -63,11 +81,13 @@ class MSE(Loss):
     metric = "r2"
 
     def forward(self, pred, target):
-        pred = self._pred(pred)
-        target = _match_shape(pred, as_float_array(target, "MSE: target"), "MSE")
+        pred, target = self._checked(pred, target)
         diff = pred - target
         self._cache = diff
         return float(np.mean(diff ** 2))
+
+    def _target(self, pred, target):
+        return _match_shape(pred, as_float_array(target, "MSE: target"), "MSE")
 
     def backward(self):
         self._need_forward()
@@ -87,16 +107,19 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
 
     def forward(self, pred, target):
-        z = self._pred(pred)
+        z, y = self._checked(pred, target)
+        self._cache = (z, y)
+        per_entry = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        return float(per_entry.mean())
+
+    def _target(self, z, target):
         y = _match_shape(z, as_float_array(target, "BinaryCrossEntropy: target"), "BinaryCrossEntropy")
         if y.size and (y.min() < 0 or y.max() > 1):
             raise ValueError(
                 f"BinaryCrossEntropy: targets must lie in [0, 1] (labels 0 or 1), "
                 f"got values from {y.min()} to {y.max()}"
             )
-        self._cache = (z, y)
-        per_entry = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return float(per_entry.mean())
+        return y
 
     def backward(self):
         self._need_forward()
@@ -115,13 +138,8 @@ class CrossEntropy(Loss):
     name = "cross_entropy"
 
     def forward(self, pred, target):
-        z = self._pred(pred)
-        if z.ndim != 2:
-            raise ValueError(f"CrossEntropy: pred must be logits of shape (batch, classes), got shape {z.shape}")
-        n, k = z.shape
-        y = self._target(target, n, k)
-        if y.ndim == 2:
-            y = y.astype(z.dtype, copy=False)
+        z, y = self._checked(pred, target)
+        n = z.shape[0]
         logp = log_softmax(z, axis=1)
         self._cache = (logp, y)
         if y.ndim == 1:                       # labels: -log p of each example's own class
@@ -140,9 +158,11 @@ class CrossEntropy(Loss):
         grad /= n                             # dL/dz = (softmax(z) - y) / batch
         return grad
 
-    @staticmethod
-    def _target(target, n, k):
-        """Integer labels of shape (n,), or float rows of shape (n, k) that sum to 1, checked."""
+    def _target(self, z, target):
+        """Integer labels of shape (n,), or rows of shape (n, k) that sum to 1 in z's dtype, checked."""
+        if z.ndim != 2:
+            raise ValueError(f"CrossEntropy: pred must be logits of shape (batch, classes), got shape {z.shape}")
+        n, k = z.shape
         t = np.asarray(target)
         if t.dtype.kind not in "iufb":
             raise TypeError(f"CrossEntropy: target must be integer labels or one-hot rows, got dtype {t.dtype}")
@@ -175,7 +195,7 @@ class CrossEntropy(Loss):
                 f"CrossEntropy: one-hot target rows must be non-negative and sum to 1; "
                 f"row {row} sums to {t[row].sum():.4g}"
             )
-        return t
+        return t.astype(z.dtype, copy=False)
 
 
 _LOSSES = {

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._validate import as_float_array, as_generator, check_number, check_positive_int, default_stream
 from .losses import get_loss
-from .metrics import accuracy
+from .metrics import accuracy, r2_score
 from .optim import get_optimizer
 from .regularization import BatchNorm, get_regularizer
 
@@ -82,6 +82,31 @@ def _only_in_params(layer):
         if name not in ("params", "grads"):
             held += value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
     return not any(np.may_share_memory(h, a) for h in held if isinstance(h, np.ndarray) for a in arrays)
+
+
+class _ChecksDone:
+    """``with checks_done:`` around each of fit's training steps skips the per-batch checks.
+
+    fit checks X and every target whole before the first step, and its first step runs
+    every check of every layer and of the loss (forward and backward). Each later batch is
+    a slice of the same arrays through the same layers, so those checks can find nothing
+    new; on batches of 32 they would cost a sixth of the step. From the second step on,
+    the layers and the loss skip them (their ``_checked_once`` is True) inside the step
+    only: callbacks, validation and any other use see every check.
+    """
+
+    def __init__(self, objects):
+        self.objects = objects
+        self.first_step_done = False
+
+    def __enter__(self):
+        for obj in self.objects:
+            obj._checked_once = self.first_step_done
+
+    def __exit__(self, exc_type, exc, tb):
+        for obj in self.objects:
+            obj._checked_once = False
+        self.first_step_done = exc_type is None
 
 
 def _want_progress(verbose):
@@ -305,14 +330,19 @@ class Sequential:
         return X, y
 
     def _check_targets(self, loss, X, y, who):
-        """Let the loss check every target before the first step (the output of one example gives the shape)."""
+        """Let the loss check every target before the first step; return y as the loss computes with it.
+
+        (The output of one example gives the shape; the returned y needs no converting per batch.)
+        """
         if len(X) == 0:
             raise ValueError(f"{who}: X has no examples (shape {X.shape})")
         out = self.forward(X[:1])
+        zeros = np.zeros((len(X), *out.shape[1:]), out.dtype)
         try:
-            loss.forward(np.zeros((len(X), *out.shape[1:]), out.dtype), y)
+            loss.forward(zeros, y)
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"{who}: y does not fit the loss: {exc}") from None
+        return loss._target(zeros, y)
 
     def fit(self, X, y, *, loss, optimizer, epochs=10, batch_size=32, shuffle=True, validation_data=None,
             seed=0, stop_at_loss=None, verbose="auto", callbacks=(), regularizer=None):
@@ -349,7 +379,8 @@ class Sequential:
                 raise ValueError(f"{who}: validation_data must be a pair (X_val, y_val)")
             validation_data = self._check_xy(*validation_data, f"{who}: validation_data")
         rng = as_generator(seed, f"{who}: seed")
-        self._check_targets(loss, X, y, who)
+        y = self._check_targets(loss, X, y, who)
+        checks_done = _ChecksDone([*self.layers, loss])
         self.loss, self.optimizer, self.stop_training = loss, optimizer, False
         self.history = history = History()
         callbacks = list(callbacks or ())
@@ -361,7 +392,7 @@ class Sequential:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for epoch in range(1, epochs + 1):
                     order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
-                    logs = self._epoch(X, y, order, batch_size, epoch, regularizer, callbacks)
+                    logs = self._epoch(X, y, order, batch_size, epoch, regularizer, callbacks, checks_done)
                     if logs is None:
                         return history
                     if validation_data is not None:
@@ -387,14 +418,17 @@ class Sequential:
             starts.pop()
         return list(zip(starts, starts[1:] + [n]))
 
-    def _epoch(self, X, y, order, batch_size, epoch, regularizer, callbacks):
-        """One pass over the data in batches; returns the epoch's logs, or None if the loss diverged."""
-        r2 = self.loss.metric == "r2"
-        total_loss = total_metric = 0.0
+    def _epoch(self, X, y, order, batch_size, epoch, regularizer, callbacks, checks_done):
+        """One pass over the data in batches; returns the epoch's logs, or None if the loss diverged.
+
+        The metric (accuracy or r2) is measured once, on the outputs of all the epoch's
+        batches, each as its step saw it (before the update).
+        """
+        total_loss, outputs = 0.0, None
         for batch, (start, stop) in enumerate(self._batches(len(X), batch_size)):
             idx = order[start:stop]
-            xb, yb = X[idx], y[idx]
-            value = self.train_step(xb, yb, regularizer=regularizer)
+            with checks_done:                       # every batch is a slice of the X and y fit checked
+                value = self.train_step(X[idx], y[idx], regularizer=regularizer)
             if not math.isfinite(value):
                 self._diverged(self.history, epoch, batch + 1, value, self.optimizer)
                 return None
@@ -402,16 +436,13 @@ class Sequential:
                 if hasattr(cb, "on_batch_end"):
                     cb.on_batch_end(self, epoch, batch)
             total_loss += value * len(idx)
-            if r2:
-                total_metric += float(np.sum((yb.reshape(self.output.shape) - self.output) ** 2))
-            else:
-                total_metric += accuracy(self.output, yb) * len(idx)
-        n = len(X)
-        if r2:
-            ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
-            r2_value = 1.0 - total_metric / ss_tot if ss_tot else float(total_metric == 0)   # as metrics.r2_score
-            return {"loss": total_loss / n, "r2": r2_value}
-        return {"loss": total_loss / n, self.loss.metric: total_metric / n}
+            if outputs is None:
+                outputs = np.empty((len(X), *self.output.shape[1:]), self.output.dtype)
+            outputs[start:stop] = self.output
+        y = y[order]
+        if self.loss.metric == "r2":
+            return {"loss": total_loss / len(X), "r2": r2_score(outputs, y)}
+        return {"loss": total_loss / len(X), self.loss.metric: accuracy(outputs, y)}
 
     def _should_stop(self, history, epoch, value, stop_at_loss):
         if stop_at_loss is not None and value <= stop_at_loss:
@@ -455,7 +486,6 @@ class Sequential:
             out = self.forward(X, training=False)
             value = loss.forward(out, y)
         if loss.metric == "r2":
-            from .metrics import r2_score
             return {"loss": value, "r2": r2_score(out, y)}
         return {"loss": value, "accuracy": accuracy(out, y)}
 

@@ -22,6 +22,8 @@ numbers are the same as in one go (the rule is elementwise).
 """
 from __future__ import annotations
 
+from operator import is_
+
 import numpy as np
 
 from ._validate import check_number
@@ -73,8 +75,8 @@ class Optimizer:
 
     def _same_as_checked(self, params, grads):
         old_params, old_grads = self._checked
-        return (self.shapes is not None and len(params) == len(old_params)
-                and all(a is b for a, b in zip(params, old_params)) and all(a is b for a, b in zip(grads, old_grads)))
+        return (self.shapes is not None and len(params) == len(old_params) and len(grads) == len(old_grads)
+                and all(map(is_, params, old_params)) and all(map(is_, grads, old_grads)))
 
     def _check(self, params, grads):
         name = type(self).__name__

@@ -135,3 +135,34 @@ def test_train_step_is_forward_loss_backward_step():
     opt_b.step(b.parameters(), b.gradients())
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
+def test_fit_skips_per_batch_checks_only_inside_its_own_steps():
+    """fit checks X and y whole and runs its first step with every check; later steps skip them.
+    A callback (outside the step) still gets every check, and nothing stays switched off after fit."""
+    import nnlib
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((70, 3)), rng.integers(0, 3, 70)
+    inside = []
+
+    class Spy(nnlib.Identity):
+        def forward(self, x, training=False):
+            inside.append(self._checked_once)
+            return super().forward(x, training)
+
+    model = nnlib.Sequential([nnlib.Dense(3, 4), nnlib.ReLU(), Spy(), nnlib.Dense(4, 3)])
+    loss = nnlib.CrossEntropy()
+    seen = []
+
+    class Probe:
+        def on_batch_end(self, model, epoch, batch):
+            seen.append([layer._checked_once for layer in model.layers] + [loss._checked_once])
+            with pytest.raises(ValueError, match="out of range"):
+                loss.forward(np.zeros((2, 3)), np.array([0, 7]))
+            with pytest.raises(ValueError, match="expected"):
+                model.layers[0].forward(np.zeros((2, 5)))
+
+    model.fit(X, y, loss=loss, optimizer=nnlib.Adam(0.01), epochs=2, batch_size=32, callbacks=[Probe()], verbose=False)
+    assert len(seen) == 6 and not any(any(flags) for flags in seen)
+    assert inside[1:] == [False] + [True] * 5          # (inside[0]: fit's check of one example)
+    assert not any(layer._checked_once for layer in model.layers) and not loss._checked_once
