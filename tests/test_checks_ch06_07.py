@@ -170,8 +170,9 @@ def test_predicted_spread_is_what_the_experiment_measures(capsys):
 def test_verify_spread_waits_for_a_prediction(capsys):
     def todo():
         raise NotImplementedError
-    ch07.verify_spread(todo)
-    assert "⏳ make your prediction" in capsys.readouterr().out
+    assert ch07.verify_spread(todo) is None
+    out = capsys.readouterr().out
+    assert "⏳ make your prediction" in out and "z = sum of" not in out     # nothing measured to copy from
 
 
 def test_dropout_layer_with_another_valid_rule_is_told_the_stated_rule():
@@ -194,3 +195,17 @@ def test_not_done_and_strict_mode(monkeypatch):
     monkeypatch.setenv("NNLIB_CHECKS_STRICT", "1")
     with pytest.raises(CheckFailed, match="without the scaling"):
         ch07.dropout_variance(lambda a, rate: a ** 2 * rate * (1 - rate))
+
+
+def _not_yet():
+    raise NotImplementedError
+
+
+def test_verify_ratio_measures_only_once_there_is_a_prediction(capsys):
+    assert ch06.verify_ratio(_not_yet) is None
+    out = capsys.readouterr().out
+    assert "⏳ make your prediction" in out and "largest" not in out          # nothing measured to copy from
+    ratios = ch06.verify_ratio(lambda: 0.25 ** 5)
+    out = capsys.readouterr().out
+    assert ratios.size and "holds on every seed" in out, out
+    assert "does not hold" in (ch06.verify_ratio(lambda: 1e-9), capsys.readouterr().out)[1]

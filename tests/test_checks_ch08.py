@@ -102,3 +102,15 @@ def test_dropping_the_last_partial_batch_is_caught():
         return [order[i:i + size] for i in range(0, n - size + 1, size)]
     r = ch08.minibatches(batches)
     assert r.status == "failed" and "dropped the last, smaller batch" in r.message
+
+
+def test_verify_first_steps_measures_only_once_there_is_a_prediction(capsys):
+    def not_yet():
+        raise NotImplementedError
+    assert ch08.verify_first_steps(not_yet) is None
+    out = capsys.readouterr().out
+    assert "⏳ make your prediction" in out and "first step of Adam" not in out     # nothing measured to copy from
+    with_c, without = ch08.verify_first_steps(lambda: (0.01, 0.01 * 0.1 / np.sqrt(0.001)))
+    out = capsys.readouterr().out
+    assert "with correction: you predicted 0.01: ✅ held" in out and "without correction" in out and "did not" not in out, out
+    assert "could not be read as two numbers" in (ch08.verify_first_steps(lambda: (1.0,)), capsys.readouterr().out)[1]

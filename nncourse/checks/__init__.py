@@ -148,6 +148,38 @@ def progress(points):
     return got, total
 
 
+def two_numbers(raw):
+    """(a, b) as floats from a prediction of two numbers; ValueError for any other count."""
+    values = [float(x) for x in raw]
+    if len(values) != 2:
+        raise ValueError(f"got {len(values)} values")
+    return values
+
+
+def read_prediction(fn, parse, form, where="above"):
+    """The learner's prediction for a predict-then-verify experiment, or None after saying why.
+
+    fn: the learner's function returning the prediction; parse turns what it returns into the
+    value the experiment compares (raising if it cannot); form says what was expected ("a number").
+    An experiment calls this BEFORE it measures anything: the measurement printed first could
+    simply be copied into the answer, and there would be nothing left to predict.
+    """
+    try:
+        raw = fn()
+    except NotImplementedError:
+        print(f"⏳ make your prediction {where} first, then run this cell again: the experiment runs once "
+              "there is a prediction for it to test.")
+        return None
+    except Exception as exc:   # noqa: BLE001 - any mistake in the learner's function is reported, never raised
+        print(f"❌ your prediction raised {type(exc).__name__}: {exc}")
+        return None
+    try:
+        return parse(raw)
+    except Exception as exc:   # noqa: BLE001
+        print(f"❌ your prediction could not be read as {form} ({type(exc).__name__}: {exc}).")
+        return None
+
+
 # --- helpers for check bodies ----------------------------------------------------
 
 def expect(condition, message):

@@ -19,6 +19,7 @@ from nnlib.model import Sequential
 from nnlib.optim import SGD
 from nnlib.regularization import BatchNorm
 from . import as_array, check, expect, expect_callable, expect_close, expect_tuple, is_close
+from . import read_prediction
 from . import progress as _progress
 
 POINTS = {"predicted_ratio": 2, "vanishing_layer": 2, "batchnorm_forward": 2, "batchnorm_backward": 4,
@@ -99,21 +100,17 @@ def sigmoid_ratios(depth=DEPTH, width=8, seeds=20, n=500, centred=True):
 
 
 def verify_ratio(fn):
-    """The experiment after the prediction: measure the ratio over 20 seeds, say whether the prediction held."""
+    """The experiment after the prediction: measure the ratio over 20 seeds, say whether the prediction held.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
+    guess = read_prediction(fn, lambda raw: float(np.asarray(raw, dtype=float).reshape(())), "a number")
+    if guess is None:
+        return None
     ratios = sigmoid_ratios()
     plain = sigmoid_ratios(centred=False, n=100)
     print(f"largest |delta_1| / |delta_{DEPTH}| over 500 examples, 20 seeds (orthogonal W):\n"
           f"  biases that centre every z near 0:  {ratios.min():.4g} to {ratios.max():.4g}\n"
           f"  no biases (z away from 0):           {plain.min():.3g} to {plain.max():.3g}")
     ratios = np.concatenate([ratios, plain])
-    try:
-        guess = float(np.asarray(fn(), dtype=float).reshape(()))
-    except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
-        return ratios
-    except Exception as exc:
-        print(f"❌ your prediction could not be read as a number ({type(exc).__name__}: {exc}).")
-        return ratios
     held = bool(np.all(ratios <= guess * (1 + 1e-9)))
     if held:
         print(f"your bound {guess:.3g} holds on every seed; the largest measured ratio is "

@@ -17,6 +17,7 @@ from nnlib.model import Sequential
 from nnlib.optim import Adam
 from nnlib.regularization import Dropout
 from . import Mismatch, as_array, check, expect, expect_callable, expect_close, expect_tuple, is_close
+from . import read_prediction, two_numbers
 from . import progress as _progress
 
 POINTS = {"dropout_variance": 2, "predicted_spread": 2, "dropout_layer": 3, "dense_after_dropout_backward": 3}
@@ -101,7 +102,11 @@ def predicted_spread(fn):
 
 
 def verify_spread(fn, seeds=10, passes=4000):
-    """The experiment after the prediction: z = sum of 64 dropped activations, 4000 training passes per seed."""
+    """The experiment after the prediction: z = sum of 64 dropped activations, 4000 training passes per seed.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
+    guess = read_prediction(fn, two_numbers, "two numbers")
+    if guess is None:
+        return None
     means, stds = [], []
     for seed in range(seeds):
         keep = np.random.default_rng(700 + seed).random((passes, SPREAD_N)) >= SPREAD_RATE
@@ -113,14 +118,6 @@ def verify_spread(fn, seeds=10, passes=4000):
           f"{passes} training passes, {seeds} seeds:\n"
           f"  mean {means.mean():.3f} ± {means.std(ddof=1):.3f}   standard deviation {stds.mean():.3f} ± "
           f"{stds.std(ddof=1):.3f}   (± : spread over the seeds)")
-    try:
-        guess = [float(x) for x in fn()]
-    except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
-        return means, stds
-    except Exception as exc:
-        print(f"❌ your prediction could not be read as two numbers ({type(exc).__name__}: {exc}).")
-        return means, stds
     for name, g, measured in (("mean", guess[0], means), ("standard deviation", guess[1], stds)):
         held = abs(g - measured.mean()) <= 0.05 * abs(measured.mean())
         print(f"{name}: you predicted {g:.4g}, measured {measured.mean():.3f}: "

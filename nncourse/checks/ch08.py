@@ -5,6 +5,7 @@ import numpy as np
 
 from nnlib.optim import Momentum
 from . import check, expect, expect_callable, expect_close, expect_tuple, is_close
+from . import read_prediction, two_numbers
 from . import progress as _progress
 
 POINTS = {"momentum_step": 2, "predicted_first_steps": 2, "adam_step": 3, "accumulate": 2, "minibatches": 2}
@@ -175,7 +176,11 @@ def predicted_first_steps(fn):
 
 
 def verify_first_steps(fn, seeds=10):
-    """The experiment after the prediction: the size of Adam's first step, over seeds and gradient scales."""
+    """The experiment after the prediction: the size of Adam's first step, over seeds and gradient scales.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
+    got = read_prediction(fn, two_numbers, "two numbers")
+    if got is None:
+        return None
     with_c, without = [], []
     for seed in range(seeds):
         rng = np.random.default_rng(880 + seed)
@@ -188,18 +193,11 @@ def verify_first_steps(fn, seeds=10):
     print(f"first step of Adam (lr {FIRST_LR}) on 1000 entries with gradients from 1e-3 to 1e3:\n"
           f"  with bias correction:    {with_c.min():.4g} to {with_c.max():.4g}\n"
           f"  without bias correction: {without.min():.4g} to {without.max():.4g}")
-    try:
-        got = [float(x) for x in fn()]
-    except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
-        return with_c, without
-    except Exception as exc:
-        print(f"❌ your prediction could not be read as two numbers ({type(exc).__name__}: {exc}).")
-        return with_c, without
     for name, guess, measured in (("with", got[0], with_c), ("without", got[1], without)):
-        held = np.allclose(measured, guess, rtol=1e-3)
-        print(f"{name} correction: you predicted {guess:.4g}: {'held' if held else 'did not hold'} "
-              f"(measured median {np.median(measured):.4g}).")
+        # the median: the few entries whose |g| is within a few eps of 0 take a slightly shorter first step
+        held = abs(np.median(measured) - guess) <= 1e-3 * abs(np.median(measured))
+        print(f"{name} correction: you predicted {guess:.4g}: {'✅ held' if held else '❌ did not hold'} "
+              f"(measured median {np.median(measured):.4g}, range {measured.min():.4g} to {measured.max():.4g}).")
     return with_c, without
 
 

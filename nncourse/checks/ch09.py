@@ -6,6 +6,7 @@ import numpy as np
 from nnlib.activations import log_softmax as _log_softmax
 from nnlib.activations import softmax as _softmax
 from . import as_array, check, expect, expect_callable, expect_close, expect_tuple, is_close
+from . import read_prediction
 from . import progress as _progress
 
 POINTS = {"smoothed_cross_entropy": 4, "predicted_gap": 2, "multilabel_predict": 2, "pairwise_cost": 2}
@@ -141,7 +142,11 @@ def predicted_gap(fn):
 
 
 def verify_gap(fn, seeds=8, steps=3000, lr=2.0):
-    """The experiment after the prediction: gradient descent on the logits of one example, from 8 random starts."""
+    """The experiment after the prediction: gradient descent on the logits of one example, from 8 random starts.
+    It waits for the prediction: the measurement is shown once there is one to compare it with."""
+    guess = read_prediction(fn, float, "a number")
+    if guess is None:
+        return None
     k = GAP_K
     z = np.stack([np.random.default_rng(900 + s).standard_normal(k) * 3 for s in range(seeds)])   # (seeds, K)
     z0 = z.copy()
@@ -160,14 +165,6 @@ def verify_gap(fn, seeds=8, steps=3000, lr=2.0):
         row = "   ".join(f"{step} steps: {gaps[smoothing, step].mean():.3f} ± {gaps[smoothing, step].std(ddof=1):.3f}"
                          for step in (steps // 100, steps // 10, steps))
         print(f"  smoothing {smoothing}: gap z_y - z_k  {row}")
-    try:
-        guess = float(fn())
-    except NotImplementedError:
-        print("⏳ make your prediction above first, then run this cell again.")
-        return gaps
-    except Exception as exc:
-        print(f"❌ your prediction could not be read as a number ({type(exc).__name__}: {exc}).")
-        return gaps
     measured = gaps[GAP_SMOOTHING, steps].mean()
     held = abs(guess - measured) <= 0.01 * abs(measured)
     print(f"you predicted {guess:.4g}, measured {measured:.4f}: {'✅ held' if held else '❌ did not hold'} "
