@@ -80,7 +80,8 @@ def attack(tmp_path_factory):
         f"for p in {[str(sol), str(checks), str(classmate), str(out), str(base)]!r}:\n"
         "    if __import__('os').path.exists(p):\n"
         "        raise RuntimeError('SAW ' + p)\n")
-    killer = ("import os, signal\nfor pid in range(2, 5000):\n    try:\n        os.kill(pid, signal.SIGKILL)\n"
+    # Every PID but its own: bwrap's init (PID 1, root) included, which would end the sandbox.
+    killer = ("import os, signal\nfor pid in set(range(1, 5000)) - {os.getpid()}:\n    try:\n        os.kill(pid, signal.SIGKILL)\n"
               "    except OSError:\n        pass\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n")
     # More processes than the cap: if more than 32 start, predict is never defined.
     fork_bomb = ("import subprocess\nstarted = []\nfor i in range(100):\n    try:\n"

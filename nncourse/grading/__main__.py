@@ -134,12 +134,14 @@ class _Workers:
                "timeout": self.args.timeout, "memory_mb": self.args.memory, "sandbox": not self.args.no_sandbox,
                "submission_timeout": self.args.submission_timeout}
         limit = self.args.submission_timeout + 120          # a backstop: the worker stops itself before
-        with tempfile.TemporaryFile() as log:
+        with tempfile.TemporaryFile() as log, tempfile.NamedTemporaryFile(prefix="nncourse-pids-") as pids:
+            env = dict(os.environ, **{sandbox.PIDS_ENV: pids.name})  # its sandboxes write their PIDs there
             with self.lock:
                 if self.stopping:
                     return None
                 proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.grader"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+                                        stdout=subprocess.PIPE, stderr=log, start_new_session=True, env=env)
+                proc.pids_file = pids.name
                 self.procs.add(proc)
             try:
                 out, _ = proc.communicate(json.dumps(job).encode("ascii"), timeout=limit)
@@ -150,6 +152,7 @@ class _Workers:
             finally:
                 with self.lock:
                     self.procs.discard(proc)
+                sandbox.kill_recorded(pids.name)        # none is left once the worker has ended
             try:
                 result = json.loads(out.decode("utf-8", "backslashreplace"))
                 if type(result) is dict:
@@ -164,17 +167,26 @@ class _Workers:
                     "error": f"the grading process {why}", "retry": True}
 
     @staticmethod
-    def kill(proc):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    def kill(*procs):
+        """SIGKILL the workers' process groups, then their sandboxes by the PIDs these recorded:
+        a sandbox is in a session of its own, and the student's code may have cleared its
+        parent-death signal."""
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)          # a dead worker starts no new sandbox
+            except subprocess.TimeoutExpired:
+                pass
+            sandbox.kill_recorded(proc.pids_file)
 
     def stop(self):
         with self.lock:
             self.stopping = True
-            for proc in list(self.procs):
-                self.kill(proc)
+            self.kill(*self.procs)
 
 
 def _interrupt(signum, frame):

@@ -13,7 +13,15 @@ Limits for the whole submission: every process of it has an address-space limit 
 user of its own: a uid the sandbox runs as when the grader is root, the sandbox's user
 namespace otherwise), so its memory is at most ``processes x memory_mb`` plus its ``/tmp``
 (``TMP_MB``). When its first process (PID 1 of its namespace) ends, the kernel ends all
-the others, and it ends when the grading process ends (``--die-with-parent``).
+the others, and it ends when the grading process ends: bwrap's ``--die-with-parent``.
+
+That chain must hold against the student's code, so the student's process is not PID 1:
+bwrap's own init is, as root. The parent-death signal is sent with the rights of the
+parent that died, so a child that dropped to another user never gets it (and could
+clear it); bwrap's init, the same user as bwrap, always does, and takes the namespace
+with it. As a second line, every sandbox writes its PIDs to the file named by
+``$NNCOURSE_SANDBOX_PIDS`` when that is set: the grader's main process kills them by PID
+(:func:`kill_recorded`) whenever a grading process ends or is stopped.
 """
 from __future__ import annotations
 
@@ -35,6 +43,66 @@ FILE_MB = 256
 PROCESSES = 32
 INTERRUPT_GRACE = 1.0     # seconds a timed-out request gets to stop after SIGINT before the sandbox is killed
 START_TIMEOUT = 60.0
+PIDS_ENV = "NNCOURSE_SANDBOX_PIDS"
+
+
+def _start_time(pid):
+    """The process's start time (clock ticks since boot, /proc/PID/stat field 22), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _children(pid):
+    """The PIDs whose parent is pid."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def _record(pids):
+    """Append "pid start-time" lines to $NNCOURSE_SANDBOX_PIDS (the grader's record of what to kill)."""
+    path = os.environ.get(PIDS_ENV)
+    if not path:
+        return
+    lines = "".join(f"{pid} {start}\n" for pid in pids if (start := _start_time(pid)) is not None)
+    try:
+        with open(path, "a") as f:
+            f.write(lines)
+    except OSError:
+        pass
+
+
+def kill_recorded(path):
+    """SIGKILL every process recorded in the file that is still the same process (same start
+    time: a PID used again by another process is left alone). Returns the PIDs killed."""
+    try:
+        with open(path) as f:
+            rows = [line.split() for line in f]
+    except OSError:
+        return []
+    killed = []
+    for row in rows:
+        try:
+            pid, start = int(row[0]), int(row[1])
+        except (ValueError, IndexError):
+            continue
+        if _start_time(pid) == start:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+    return killed
 
 
 class Unavailable(RuntimeError):
@@ -109,7 +177,7 @@ def command(fd, info_fd, memory_mb, processes, uid, hide=()):
     """The bwrap command line that runs student.py with the socket fd."""
     roots, nnlib_dir = _python_roots()
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--as-pid-1", "--info-fd", str(info_fd),
+            "--die-with-parent", "--new-session", "--info-fd", str(info_fd),
             "--size", str(TMP_MB << 20), "--perms", "1777", "--tmpfs", "/tmp"]
     if os.getuid() != 0:
         args += ["--unshare-user", "--disable-userns"]
@@ -170,7 +238,8 @@ class Sandbox:
     def __init__(self, *, memory_mb, processes=PROCESSES, isolated=True, hide=()):
         self.memory_mb, self.processes, self.isolated, self.hide = memory_mb, processes, isolated, hide
         self.proc = self.sock = None
-        self.pid = None            # the student's process (PID 1 of the sandbox), as the grader sees it
+        self.pid = None            # the student's process (PID 2 of the sandbox), as the grader sees it
+        self.init_pid = None       # bwrap's init (PID 1 of the sandbox): when it ends, everything in it ends
         self.seq = 0
         self.restarts = 0
         self.exit_code = None
@@ -205,15 +274,23 @@ class Sandbox:
             with os.fdopen(info_r, "rb") as info:
                 raw = info.read(4096)        # bwrap writes it, then closes its end
             try:
-                self.pid = int(json.loads(raw.decode())["child-pid"])
+                self.init_pid = int(json.loads(raw.decode())["child-pid"])
             except (ValueError, KeyError, TypeError):
                 pass
         else:
             os.close(info_r)
+        _record({self.init_pid, self.proc.pid} - {None})
         try:
             hello = wire.receive(self.sock, time.monotonic() + START_TIMEOUT)
         except (wire.Closed, wire.Timeout, wire.BadData):
             hello = None
+        if hello and self.init_pid is not None:
+            children = _children(self.init_pid)     # the student's process has started: it said so
+            if len(children) == 1:
+                self.pid = children[0]
+                _record({self.pid})
+            else:
+                hello = None
         if not (hello or {}).get("ready"):
             why = self._stderr_tail()
             self.kill()
@@ -228,7 +305,7 @@ class Sandbox:
 
     def kill(self):
         """End the sandbox and everything in it (its PID 1 going takes all the others)."""
-        for pid in {self.pid, getattr(self.proc, "pid", None)} - {None}:
+        for pid in {self.init_pid, self.pid, getattr(self.proc, "pid", None)} - {None}:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
