@@ -600,6 +600,18 @@ def test_sigterm_stops_the_workers_and_their_sandboxes_like_ctrl_c(tmp_path):
         proc.wait()
 
 
+def test_a_sigkilled_grader_leaves_nothing_running(tmp_path):
+    import signal
+    proc, family = _grade_escaping_loop(tmp_path)
+    try:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert wait_gone(family, seconds=10), "grading processes outlived a SIGKILLed grader by 10 s"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_a_killed_grading_process_leaves_no_sandbox_and_is_the_graders_error(tmp_path):
     import signal
     proc, family = _grade_escaping_loop(tmp_path)

@@ -132,7 +132,7 @@ class _Workers:
     def run(self, name, raw):
         job = {"name": name, "raw": base64.b64encode(raw).decode("ascii"), "solutions": str(self.solutions),
                "timeout": self.args.timeout, "memory_mb": self.args.memory, "sandbox": not self.args.no_sandbox,
-               "submission_timeout": self.args.submission_timeout}
+               "submission_timeout": self.args.submission_timeout, "parent": os.getpid()}
         limit = self.args.submission_timeout + 120          # a backstop: the worker stops itself before
         with tempfile.TemporaryFile() as log, tempfile.NamedTemporaryFile(prefix="nncourse-pids-") as pids:
             env = dict(os.environ, **{sandbox.PIDS_ENV: pids.name})  # its sandboxes write their PIDs there

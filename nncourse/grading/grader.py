@@ -657,6 +657,20 @@ def read_submission(path):
 
 # --- the worker process ------------------------------------------------------------------------
 
+def _die_with_parent(parent):
+    """End with the grader (SIGKILLed too), and so end the sandbox: bwrap dies with this process."""
+    if not sys.platform.startswith("linux") or parent is None:
+        return
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:          # it had already gone before that was set
+        os._exit(1)
+
+
 def worker():
     """Grade the job on stdin (JSON, with the submission's bytes); write the result to stdout.
 
@@ -666,6 +680,7 @@ def worker():
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", errors="backslashreplace")
     os.dup2(2, 1)
     job = json.loads(sys.stdin.read())
+    _die_with_parent(job.get("parent"))
     try:
         result = grade(job["name"], job["solutions"], timeout=job["timeout"], memory_mb=job["memory_mb"],
                        submission_timeout=job["submission_timeout"], sandbox=job["sandbox"],
