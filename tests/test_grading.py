@@ -3,10 +3,12 @@
 The chapter-01 cases are graded once, through the command line, with -j 2 (module-scoped
 fixture `graded`); the tests then read grades.csv and the feedback files.
 """
+import contextlib
 import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -568,54 +570,58 @@ ESCAPING_LOOP = ("import ctypes, os\n"
                  "    pass\n")
 
 
-def _grade_escaping_loop(tmp_path):
-    """A grader running ESCAPING_LOOP, once the loop runs: (the grader's Popen, its family of processes)."""
+@contextlib.contextmanager
+def _grading_escaping_loop(tmp_path):
+    """A grader running ESCAPING_LOOP, once the loop runs: yields (the grader's Popen, its family
+    of processes). Afterwards the grader and whatever of the family is left are killed, so that a
+    failing test leaves no loop running."""
     sub = tmp_path / "loop.ipynb"
     sub.write_text(json.dumps(grading_cases.solved(**{"predict-answer": ESCAPING_LOOP})))
     proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading", str(sub), "--out", str(tmp_path / "out"),
                              "--timeout", "60", "--no-progress"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    family = []
+
     def students():                                       # not bwrap, whose command line names student.py too
         return [p for p in descendants(proc.pid, "student.py") if _cmdline(p).startswith(sys.executable)]
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and len(students()) < 2:
-        time.sleep(0.2)                                   # until the student's code has forked
-    assert len(students()) == 2, "the student's code never ran"
-    return proc, descendants(proc.pid)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(students()) < 2:
+            time.sleep(0.2)                               # until the student's code has forked
+        assert len(students()) == 2, "the student's code never ran"
+        family = descendants(proc.pid)
+        yield proc, family
+    finally:
+        proc.kill()
+        proc.wait()
+        for pid in family:                                # still ours: a PID used again is left alone
+            if any(part in _cmdline(pid) for part in ("student.py", "nncourse.grading")):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
 
 def test_sigterm_stops_the_workers_and_their_sandboxes_like_ctrl_c(tmp_path):
     """A SIGTERM (kill, timeout, a cancelled job) left the grading processes and their
     kernels running after the grader itself had gone: the student's process had dropped root,
     which clears the parent-death signal bwrap gave it, and student code can clear it too."""
-    import signal
-    proc, family = _grade_escaping_loop(tmp_path)
-    try:
+    with _grading_escaping_loop(tmp_path) as (proc, family):
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130 and "stopped" in err, err
         assert wait_gone(family, seconds=10), "grading processes outlived the grader by 10 s"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_sigkilled_grader_leaves_nothing_running(tmp_path):
-    import signal
-    proc, family = _grade_escaping_loop(tmp_path)
-    try:
+    with _grading_escaping_loop(tmp_path) as (proc, family):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert wait_gone(family, seconds=10), "grading processes outlived a SIGKILLed grader by 10 s"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_killed_grading_process_leaves_no_sandbox_and_is_the_graders_error(tmp_path):
-    import signal
-    proc, family = _grade_escaping_loop(tmp_path)
-    try:
+    with _grading_escaping_loop(tmp_path) as (proc, family):
         worker = descendants(proc.pid, "nncourse.grading.grader")
         assert len(worker) == 1, worker
         os.kill(worker[0], signal.SIGKILL)            # the OOM killer, say
@@ -625,15 +631,11 @@ def test_a_killed_grading_process_leaves_no_sandbox_and_is_the_graders_error(tmp
         assert proc.returncode == 0, err
         rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
         assert "the grading process ended unexpectedly" in rows[0]["error"], rows
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_the_students_process_dies_with_bwrap_after_dropping_root():
     """The parent-death signal is sent with the rights of the parent that died: a student's process
     that had dropped root never got bwrap's. Now bwrap's init (root) gets it and ends the namespace."""
-    import signal
     if os.getuid() != 0:
         pytest.skip("student.py changes uid only when the grader runs as root")
     from nncourse.grading import sandbox
