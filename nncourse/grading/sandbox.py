@@ -46,27 +46,25 @@ START_TIMEOUT = 60.0
 PIDS_ENV = "NNCOURSE_SANDBOX_PIDS"
 
 
-def _start_time(pid):
-    """The process's start time (clock ticks since boot, /proc/PID/stat field 22), or None if it is gone."""
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command name (the state first), or None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
+
+
+def _start_time(pid):
+    """The process's start time (clock ticks since boot, field 22 of /proc/PID/stat), or None if it is gone."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
 
 
 def _children(pid):
     """The PIDs whose parent is pid."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    return found
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and (fields := _stat(entry)) and int(fields[1]) == pid]
 
 
 def _record(pids):
