@@ -13,16 +13,22 @@ nor a warm cache favours one of them. The figures are medians over all epochs of
 rounds. A library that is not installed is skipped, and the report says so.
 
 Besides training it times ``import nnlib`` (in fresh interpreters) and the nbval run
-of every notebook in notebooks/ and solutions/ (what ``make test`` runs).
+of every notebook in notebooks/ and solutions/ (what ``make test`` runs), and, where
+valgrind is installed, counts the CPU instructions of an epoch of W1 and W2 for nnlib and
+the two plain-numpy trainers: unlike times, those counts do not change with the load of
+a shared machine.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import datetime
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,6 +78,7 @@ def run_worker(args):
         init, orders = wl.initial_weights(w), wl.epoch_orders(len(X), w.epochs)
         runners = {name: (lambda t=train: t(w, X, y, init, orders)) for name, train in frameworks.items()}
         runners["plain numpy"] = lambda: wl.train_plain_numpy(w, X, y, init, orders)
+        runners["plain inlined"] = lambda: wl.train_plain_inlined(w, X, y, init, orders)
         if args.before:
             runners["nnlib before"] = lambda: wl.train_nnlib_before(w, X, y, init, orders)
         if w.key == "W3":   # what an nnlib epoch is made of, measured in the same rotation
@@ -130,6 +137,66 @@ def libraries():
     if "sklearn" in sys.modules:
         info["scikit-learn"] = sys.modules["sklearn"].__version__
     return info
+
+
+# --- instructions per epoch (callgrind) ----------------------------------------------
+COUNTED = {"W1": ("nnlib", "plain numpy", "plain inlined"), "W2": ("nnlib", "plain numpy", "plain inlined")}
+COUNT_EPOCHS = (2, 6)     # the difference of these two runs, over 4: one epoch, start-up and first steps left out
+
+
+def run_count_worker(args):
+    """Train args.count_worker = (workload, trainer, epochs), at 1 thread: what callgrind counts."""
+    sys.path.insert(0, str(HERE))
+    import workloads as wl
+
+    key, trainer, epochs = args.count_worker
+    w = next(w for w in wl.workloads(args.tiny) if w.key == key)
+    X, y, _ = wl.load_data(w)
+    w = dataclasses.replace(w, n=len(X), epochs=int(epochs))
+    train = {"nnlib": wl.train_nnlib, "plain numpy": wl.train_plain_numpy, "plain inlined": wl.train_plain_inlined}
+    train[trainer](w, X, y, wl.initial_weights(w), wl.epoch_orders(len(X), w.epochs))
+
+
+def instruction_counts(tiny=False, keys=tuple(COUNTED)):
+    """{workload: {trainer: instructions per epoch}} measured by callgrind, or None without valgrind.
+
+    The runs go two at a time (each is one process, and callgrind is slow: ~15 s a run at --tiny sizes).
+    """
+    if shutil.which("valgrind") is None:
+        return None
+    env = dict(os.environ, PYTHONHASHSEED="0", **{var: "1" for var in THREAD_VARS})
+
+    def collected(job):
+        key, trainer, epochs = job
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
+               "--count-worker", key, trainer, str(epochs)] + (["--tiny"] if tiny else [])
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        print(f"  instructions: {key} {trainer}, {epochs} epochs counted", file=sys.stderr, flush=True)
+        return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+
+    jobs = [(key, trainer, epochs) for key in keys for trainer in COUNTED[key] for epochs in COUNT_EPOCHS]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        totals = dict(zip(jobs, pool.map(collected, jobs)))
+    (short, long), counts = COUNT_EPOCHS, {}
+    for key in keys:
+        counts[key] = {t: (totals[key, t, long] - totals[key, t, short]) / (long - short) for t in COUNTED[key]}
+    return counts
+
+
+def _instructions(counts):
+    lines = ["## Instructions per epoch (1 thread, callgrind)", ""]
+    if counts is None:
+        return lines + ["Not measured: valgrind is not installed (`apt-get install valgrind`), or this run "
+                        "left them out (`--no-instructions`).", ""]
+    lines += ["CPU instructions of one training epoch, counted by valgrind's callgrind (the difference of a "
+              f"{COUNT_EPOCHS[1]}-epoch and a {COUNT_EPOCHS[0]}-epoch run, so start-up and the first steps are "
+              "left out). A count does not depend on the machine's load, so it shows where nnlib's time goes "
+              "more steadily than the timings above; it does not see cache misses.", "",
+              "| workload | trainer | instructions / epoch | / plain numpy |", "|---|---|---:|---:|"]
+    for key, rows in counts.items():
+        for trainer, count in rows.items():
+            lines.append(f"| {key} | {LABELS[trainer]} | {count / 1e6:.1f} M | {count / rows['plain numpy']:.2f} |")
+    return lines + [""]
 
 
 # --- the driver ---------------------------------------------------------------------
@@ -208,10 +275,10 @@ def _time(seconds):
 
 
 LABELS = {"nnlib": "nnlib", "torch": "PyTorch", "sklearn": "scikit-learn", "plain numpy": "plain numpy",
-          "nnlib before": "nnlib before the change"}
+          "plain inlined": "plain numpy, nnlib's arithmetic", "nnlib before": "nnlib before the change"}
 
 
-def report(args, settings, imports, notebooks):
+def report(args, settings, imports, notebooks, counts=None):
     first = settings[0]
     lines = [
         "# nnlib benchmark results",
@@ -250,6 +317,15 @@ def report(args, settings, imports, notebooks):
         "training accuracy is measured on the whole training set afterwards. "
         "Ratios are nnlib's median epoch time over the other library's (below 1: nnlib is faster).",
         "",
+        "Two trainers in plain numpy, no library (benchmarks/workloads.py), tell where nnlib's own time goes. "
+        "*Plain numpy* is the same training written as lean as numpy allows: every buffer allocated once "
+        "(out=), Adam rearranged into scalar factors, no per-batch accuracy. *Plain numpy, nnlib's arithmetic* "
+        "makes the very numpy calls nnlib makes (fresh arrays for activations, log-softmax, Adam as chapter 8's "
+        "formula with m_hat and v_hat, the epoch's accuracy), inlined in one loop without layer objects, a loss "
+        "object or checks. The first over the second is what the readable arithmetic costs; nnlib over the "
+        "second is what the layer objects and fit's loop cost in Python. Tests check that both end at nnlib's "
+        "weights.",
+        "",
     ]
     for w in first["workloads"].values():
         lines.append(f"- {w['describe']}" + (f" **({w['note']})**" if w["note"] else ""))
@@ -258,6 +334,7 @@ def report(args, settings, imports, notebooks):
 
     for s in settings:
         lines += _setting_tables(s)
+    lines += _instructions(counts)
 
     lines += ["## `import nnlib`", ""]
     median, lo, hi = imports
@@ -390,6 +467,12 @@ def _targets(settings):
             ratio = rows["nnlib"]["median"] / _median(plain)
             lines.append(f"| {key} | hand-written plain numpy | {ratio:.2f} | <= {PLAIN_TARGET} | "
                          f"{'yes' if ratio <= PLAIN_TARGET else '**no**'} |")
+        inlined = one["workloads"][key]["epochs"].get("plain inlined")
+        if plain and inlined:
+            lines.append(f"| {key} | plain numpy, nnlib's arithmetic (no layer objects) | "
+                         f"{rows['nnlib']['median'] / _median(inlined):.2f} | (information) | |")
+            lines.append(f"| {key} | (plain numpy, nnlib's arithmetic / plain numpy) | "
+                         f"{_median(inlined) / _median(plain):.2f} | (information) | |")
         before = one["workloads"][key]["epochs"].get("nnlib before")
         if before:
             lines.append(f"| {key} | nnlib before the change (same run) | {rows['nnlib']['median'] / _median(before):.2f} "
@@ -414,17 +497,22 @@ def main(argv=None):
     parser.add_argument("--before", default=None, metavar="DIR",
                         help="also time another copy of nnlib, the package DIR/nnlib_before (e.g. the code before a "
                              "change: git archive HEAD~1 nnlib | tar -x -C DIR && mv DIR/nnlib DIR/nnlib_before)")
+    parser.add_argument("--no-instructions", action="store_true", help="skip the instruction counts (valgrind)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.worker:
         return run_worker(args)
+    if args.count_worker:
+        return run_count_worker(args)
 
     settings = [run_setting(args, t) for t in (["1", "default"] if args.threads == "both" else [args.threads])]
     imports = import_time(3 if args.tiny else 11)
     notebooks = None if (args.tiny or args.no_notebooks) else notebook_times()
-    text = report(args, settings, imports, notebooks)
+    counts = None if (args.tiny or args.no_instructions) else instruction_counts()
+    text = report(args, settings, imports, notebooks, counts)
     out = args.out or (None if args.tiny else str(HERE / "RESULTS.md"))
     if out:
         Path(out).write_text(text + "\n")

@@ -8,6 +8,7 @@ the same numbers and the same plain arrays as before.
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -46,6 +47,9 @@ def test_bench_runs_tiny_with_nnlib_alone_when_competitors_are_missing(root, tmp
     assert all(float(t) > 0 and 0 <= float(acc) <= 100 for t, acc in rows)
     assert re.search(r"performs them at \*\*[0-9.]+ GFLOP/s\*\*", text)    # W3's FLOPs actually performed
     assert re.search(r"^\| W1 \| hand-written plain numpy \| [0-9.]+ \| <= 1.15 \|", text, flags=re.M)
+    for key in ("W1", "W2", "W3"):                        # the decomposition of the gap to plain numpy
+        assert re.search(rf"^\| {key} \| plain numpy, nnlib's arithmetic \(no layer objects\) \| [0-9.]+ \| "
+                         rf"\(information\) \| \|$", text, flags=re.M)
     assert re.search(r"import nnlib`\n\nMedian over fresh interpreters: \*\*[0-9]+ ms\*\*", text)
     assert "PyTorch |" not in text
 
@@ -70,10 +74,11 @@ def load_workloads(root):
     return module
 
 
+@pytest.mark.parametrize("trainer", ["train_plain_numpy", "train_plain_inlined"])
 @pytest.mark.parametrize("key", ["W1", "W2", "W3"])
-def test_plain_numpy_trainer_does_the_same_work_as_nnlib(root, key):
-    # The benchmark compares nnlib's speed with a hand-written plain-numpy trainer:
-    # that comparison means something only if both compute the same training.
+def test_plain_numpy_trainer_does_the_same_work_as_nnlib(root, key, trainer):
+    # The benchmark compares nnlib's speed with two hand-written plain-numpy trainers:
+    # that comparison means something only if they compute the same training.
     import dataclasses
 
     wl = load_workloads(root)
@@ -81,7 +86,7 @@ def test_plain_numpy_trainer_does_the_same_work_as_nnlib(root, key):
     X, y, _ = wl.load_data(w)
     w = dataclasses.replace(w, n=len(X))
     init, orders = wl.initial_weights(w), wl.epoch_orders(len(X), w.epochs)
-    durations, accuracy, weights = wl.train_plain_numpy(w, X, y, init, orders, return_weights=True)
+    durations, accuracy, weights = getattr(wl, trainer)(w, X, y, init, orders, return_weights=True)
     assert len(durations) == w.epochs and all(d > 0 for d in durations)
 
     model = wl.nnlib_model(init)
@@ -155,3 +160,19 @@ def test_float32_models_train_in_float32():
     model.fit(X, y, loss=CrossEntropy(), optimizer=Adam(0.01), epochs=1, batch_size=4, verbose=False)
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert model.predict(X).dtype == np.float32
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind counts the instructions (.ci/run installs it)")
+def test_instruction_counts_place_nnlib_above_its_own_arithmetic_inlined(root):
+    # The counts split nnlib's gap to the tuned plain-numpy trainer in two: the readable arithmetic
+    # (fresh arrays, the formula-shaped Adam) and the layer objects around it. nnlib makes the very
+    # numpy calls of the inlined trainer plus its own Python, so its count must be the highest.
+    spec = importlib.util.spec_from_file_location("bench_main", root / "benchmarks" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    counts = bench.instruction_counts(tiny=True, keys=("W1",))          # (six callgrind runs, two at a time)
+    c = counts["W1"]
+    assert c["nnlib"] > c["plain inlined"] > c["plain numpy"] > 0
+    text = "\n".join(bench._instructions(counts))
+    assert re.search(r"^\| W1 \| plain numpy, nnlib's arithmetic \| [0-9.]+ M \| 1\.[0-9]+ \|$", text, flags=re.M)
+    assert "Not measured" in "\n".join(bench._instructions(None))
