@@ -322,7 +322,7 @@ def report(args, settings, imports, notebooks, counts=None):
         "(out=), Adam rearranged into scalar factors, no per-batch accuracy. *Plain numpy, nnlib's arithmetic* "
         "makes the very numpy calls nnlib makes (fresh arrays for activations, log-softmax, Adam as chapter 8's "
         "formula with m_hat and v_hat, the epoch's accuracy), inlined in one loop without layer objects, a loss "
-        "object or checks. The first over the second is what the readable arithmetic costs; nnlib over the "
+        "object or checks. The second over the first is what the readable arithmetic costs; nnlib over the "
         "second is what the layer objects and fit's loop cost in Python. Tests check that both end at nnlib's "
         "weights.",
         "",
