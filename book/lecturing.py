@@ -1,8 +1,8 @@
 """Regenerate the slide-count table of docs/lecturing.md from the notebooks' slide metadata.
 
 Counts, per chapter deck, what `jupyter nbconvert --to slides` makes of `slideshow.slide_type`:
-slides (slide + subslide: one screen each), fragments, speaker-notes cells and skipped cells; the
-suggested time is 1.5 minutes a screen plus 5 minutes per live demo (the demos are listed by hand
+slides (slide + subslide: one screen each, and one more for each cell tagged `slides-split`),
+fragments, speaker-notes cells and skipped cells; the suggested time is 1.5 minutes a screen plus 5 minutes per live demo (the demos are listed by hand
 below the table). `make lecturing` rewrites the table; tests/test_publish.py fails when it is stale.
 Usage: python book/lecturing.py [--check]
 """
@@ -26,7 +26,10 @@ def counts(name):
     kinds = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") or "-" for c in nb["cells"]]
     demos = sum(1 for c, kind in zip(nb["cells"], kinds) if c["cell_type"] == "code" and kind not in ("-", "skip", "notes")
                 and re.search(DEMO, "".join(c["source"])))
-    screens = kinds.count("slide") + kinds.count("subslide")
+    # a code cell tagged `slides-split` shows its output on a subslide of its own (book/slides.py)
+    splits = sum(1 for c, kind in zip(nb["cells"], kinds) if c["cell_type"] == "code" and kind not in ("skip", "notes")
+                 and "slides-split" in c.get("metadata", {}).get("tags", []))
+    screens = kinds.count("slide") + kinds.count("subslide") + splits
     return {"title": next(re.search(r"^#\s+(.+)$", "".join(c["source"]), re.M).group(1)
                           for c in nb["cells"] if c["cell_type"] == "markdown" and re.search(r"^#\s", "".join(c["source"]), re.M)),
             "slides": kinds.count("slide"), "screens": screens, "fragments": kinds.count("fragment"),

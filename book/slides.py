@@ -9,11 +9,18 @@ the book's and share its execution cache: after `make book` nothing is executed 
 Slides come from the cells' `slideshow.slide_type` metadata (slide, subslide, fragment, skip,
 notes); a code cell tagged `hide-input` shows only its output (as in the book, where its code is
 folded), and so does one tagged `slides-hide-input`, in the decks only: the book and the live notebook
-keep showing its code (a figure whose code would not fit on the same slide). A notebook with none gets a warning here (its deck would be one cell per slide, and
+keep showing its code (a figure whose code would not fit on the same slide). One tagged `slides-split`
+shows its code on its own screen and its output (a figure, printed numbers) full size on the next, a
+subslide below it: a long cell whose code matters and whose figure would otherwise be zoomed out until
+its labels were too small to read (tests/test_publish.py measures every figure's scale). A notebook
+with no slide metadata gets a warning here (its deck would be one cell per slide, and
 tests/test_publish.py fails for it).
 Usage: python book/slides.py [BUILD_DIR] [--timeout SECONDS]
 """
 import argparse
+import base64
+import copy
+import io
 import os
 import shutil
 import sys
@@ -68,6 +75,40 @@ def executed(path, cache, timeout):
     return nb, f"executed in {time.time() - start:.0f} s"
 
 
+def split_cells(nb):
+    """Each code cell tagged `slides-split` becomes two: its code (no output) where it was, then its
+    output without the code on a subslide of its own. The notebook is changed in place; returns it."""
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code" or "slides-split" not in cell.metadata.get("tags", []) or not cell.outputs:
+            continue
+        output = copy.deepcopy(cell)
+        cell.outputs = []
+        output.metadata.setdefault("slideshow", {})["slide_type"] = "subslide"
+        output.metadata["tags"] = [t for t in output.metadata["tags"] if t != "slides-split"] + ["slides-hide-input"]
+        if "id" in cell:                           # ids are unique in a notebook
+            output["id"] = (cell["id"][:58] + "-split")
+        cells.append(output)
+    nb.cells = cells
+    return nb
+
+
+def alt_texts(nb):
+    """Each PNG figure's text alternative (the Description book/stage.py writes into the PNG: its
+    titles and axis labels) into its output's metadata, where the deck's template finds it."""
+    from PIL import Image
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                text = Image.open(io.BytesIO(base64.b64decode(png))).info.get("Description")
+                if text:
+                    output.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = text
+    return nb
+
+
 def exporter():
     c = Config()
     c.SlidesExporter.reveal_url_prefix = "assets/reveal.js"
@@ -113,6 +154,8 @@ def main(argv=None):
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
+    # the book's script that gives a figure drawn by a widget's saved output its text alternative
+    shutil.copyfile(BOOK / "_static" / "alt-text.js", out / "assets" / "alt-text.js")
     # the html-manager's webpack chunks fetch its icon fonts from <deck folder>/@jupyter-widgets/
     (out / "@jupyter-widgets").mkdir(exist_ok=True)
     for font in (NODE_MODULES / ASSETS["html-manager"]).iterdir():
@@ -122,6 +165,7 @@ def main(argv=None):
     export = exporter()
     for i, path in enumerate(staged, 1):
         nb, how = executed(path, cache, args.timeout)
+        split_cells(alt_texts(nb))
         body, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem, "path": str(path.parent)}})
         (out / f"{path.stem}.slides.html").write_text(body, encoding="utf-8")
         slides = body.count("<section")

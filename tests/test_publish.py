@@ -25,6 +25,9 @@ import pytest
 from conftest import CHAPTERS, ROOT
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
+sys.path.insert(0, str(ROOT / "book"))
+import lecturing  # noqa: E402  (book/lecturing.py: the slide counts of docs/lecturing.md)
+
 DECKS = CHAPTERS + ["playground"]
 PAGES = ["00_index"] + CHAPTERS + ["playground"]
 
@@ -258,6 +261,18 @@ MATHJAX_IDLE = """() => !(window.MathJax && MathJax.Hub && MathJax.Hub.queue)
                   || (MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)"""
 # A slide zoomed out below this is not readable from the back of a room (18 px text becomes < 11 px).
 MIN_ZOOM = 0.6
+# A figure drawn below this share of its size: its 9 pt labels (12.5 px at 100 dpi) under 8.5 px at
+# 1280x720. The cure is the cell tag `slides-split` (its code on one screen, its output on the next).
+MIN_FIGURE_SCALE = 0.68
+# Every figure on the current slide, but those in a cell drawn small on purpose (`slides-compact`: the
+# playground's whole app) and icons: its displayed size over its natural size, times the slide's zoom,
+# and its text alternative (book/slides.py takes it from the PNG, as the book does).
+FIGURES = """() => {
+  const s = Reveal.getCurrentSlide(), z = parseFloat(s.style.zoom || "1");
+  return [...s.querySelectorAll("img")].filter(i => i.naturalWidth >= 100 && !i.closest(".celltag_slides-compact"))
+    .map(i => ({scale: z * i.clientWidth / i.naturalWidth, alt: (i.alt || "").slice(0, 60),
+                output: !!i.closest(".jp-RenderedImage")}));
+}"""
 
 
 def _open_deck(new, name):
@@ -288,7 +303,7 @@ def test_every_slide_fits_1280x720(open_page, build, name):
         pytest.fail(f"notebooks/{name}.ipynb has no slide metadata at all (slideshow.slide_type): nothing to fit")
     new, problems = open_page
     page = _open_deck(new, name)
-    too_big = []
+    too_big, small, no_alt = [], [], []
     total = page.evaluate("Reveal.getSlides().length")
     for i in range(total):
         page.evaluate("i => { const ix = Reveal.getIndices(Reveal.getSlides()[i]); Reveal.slide(ix.h, ix.v); }", i)
@@ -296,8 +311,21 @@ def test_every_slide_fits_1280x720(open_page, build, name):
         page.wait_for_function(MATHJAX_IDLE, timeout=15000)
         page.wait_for_timeout(50)
         fit = page.evaluate(FIT)
+        where = f"slide {fit['index']['h']}.{fit['index']['v']}"
         if fit["h"] > fit["H"] + 2 or fit["w"] > fit["W"] + 2 or fit["zoom"] < MIN_ZOOM:
-            too_big.append(f"slide {fit['index']['h']}.{fit['index']['v']}: {fit['w']}x{fit['h']} at zoom {fit['zoom']:.2f}")
+            too_big.append(f"{where}: {fit['w']}x{fit['h']} at zoom {fit['zoom']:.2f}")
             page.screenshot(path=str(ARTIFACTS / f"deck-{name}-too-big-{fit['index']['h']}-{fit['index']['v']}.png"))
+        for figure in page.evaluate(FIGURES):
+            if figure["output"] and (not figure["alt"] or figure["alt"].startswith("No description")):
+                no_alt.append(f"{where}: {figure['alt'] or 'no alt'}")   # a figure output (not a widget's image)
+            if figure["scale"] < MIN_FIGURE_SCALE:
+                small.append(f"{where}: at {figure['scale']:.2f} of its size ({figure['alt']}...)")
+                page.screenshot(path=str(ARTIFACTS / f"deck-{name}-small-figure-{fit['index']['h']}-{fit['index']['v']}.png"))
+    # book/lecturing.py counts the screens docs/lecturing.md times a lecture by: the deck has as many
+    assert total == lecturing.counts(name)["screens"], f"{name}: {total} screens, docs/lecturing.md counts " \
+        f"{lecturing.counts(name)['screens']}"
     assert not too_big, f"{name}: slides taller or wider than 1280x720: " + "; ".join(too_big)
+    assert not no_alt, f"{name}: figures without a text alternative: " + "; ".join(no_alt)
+    assert not small, (f"{name}: figures drawn too small to read on a slide (tag the cell `slides-split`): "
+                       + "; ".join(small))
     assert not problems, "\n".join(problems)
