@@ -114,3 +114,22 @@ def test_C20_receptive_fields_and_parameter_counts_of_stacked_layers():
         assert np.ptp(rows) + 1 == size and np.ptp(cols) + 1 == size, (size, np.ptp(rows) + 1, np.ptp(cols) + 1)
         assert net.count_params() == 10 * sum(isinstance(layer, Conv2D) for layer in layers)
     assert Conv2D(16, 32, 3).W.size + 32 == 16 * 32 * 9 + 32
+
+
+def test_C20_a_bar_on_the_image_edge_needs_padding_to_be_seen():
+    """Chapter 10: the vertical-line kernel's map is strong on every vertical bar but those in the first or
+    last column (images 2 and 29 of the chapter's data: no 3x3 window is centred there without padding);
+    with padding=1 they are as strong as the rest."""
+    X, y = data.bars(400, noise=0.3, seed=0)
+    kernel = np.array([[-1, 2, -1]] * 3, float) / 3
+    maxima = {}
+    for padding in (0, 1):
+        conv = Conv2D(1, 1, 3, padding=padding, bias=False)
+        conv.W[0, 0] = kernel
+        maxima[padding] = conv.forward(X[:40]).max(axis=(1, 2, 3))
+    vertical = np.flatnonzero(y[:40] == 1)
+    column = X[vertical, 0].mean(axis=1).argmax(axis=1)           # where each image's bar is
+    edge, inner = vertical[(column == 0) | (column == 7)], vertical[(column > 0) & (column < 7)]
+    assert list(edge) == [2, 29], edge
+    assert maxima[0][edge].max() < 0.6 < 1.5 < maxima[0][inner].min(), (maxima[0][edge], maxima[0][inner])
+    assert maxima[1][edge].min() > 1.5, maxima[1][edge]
