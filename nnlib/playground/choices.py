@@ -59,8 +59,8 @@ PRESETS = {   # name -> (settings on top of DEFAULTS, the lesson in one line); t
         {"dataset": "circle", "hidden": [8, 8, 8], "activation": "relu", "learning_rate": 1.0,
          "loss": "cross-entropy"},
         "A learning rate of 1 throws many ReLU units below zero for every point: they output 0, get no "
-        "gradient and stay dead (right-hand view; the left one says '0, no gradient' where no weight moves). "
-        "With 0.03 they stay alive."),
+        "gradient, and their weights stop moving (right-hand view; the left one says '0, no gradient' where "
+        "no weight moves). With 0.03 far fewer die."),
     "overfitting and dropout": (
         {"dataset": "spiral", "noise": 30, "train_percent": 10, "hidden": [8, 8, 8], "activation": "relu",
          "learning_rate": 0.01, "optimizer": "Adam"},
