@@ -2,8 +2,9 @@
 
 Counts, per chapter deck, what `jupyter nbconvert --to slides` makes of `slideshow.slide_type`:
 slides (slide + subslide: one screen each, and one more for each cell tagged `slides-split`),
-fragments, speaker-notes cells and skipped cells; the suggested time is 1.5 minutes a screen plus 5 minutes per live demo (the demos are listed by hand
-below the table). `make lecturing` rewrites the table; tests/test_publish.py fails when it is stale.
+fragments, speaker-notes cells and skipped cells; the suggested time is 1.5 minutes a screen plus
+5 minutes per live demo (the demos are listed by hand below the table). `make lecturing` rewrites
+the table; tests/test_publish.py fails when it is stale.
 Usage: python book/lecturing.py [--check]
 """
 import json
